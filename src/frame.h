@@ -1,0 +1,62 @@
+/*
+ * frame: length-prefixed frames on file descriptors (SPEC §2): a 4-byte
+ * big-endian length, then that many bytes, at most KS_FRAME_MAX.
+ */
+#ifndef KS_FRAME_H
+#define KS_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ks_err;
+
+#define KS_FRAME_MAX (1u << 20)
+
+/* A growable byte buffer. Zero-initialise; free with ks_buf_free. */
+struct ks_buf {
+	char *p;
+	size_t len, cap;
+};
+
+/* Makes room for n more bytes; returns 0 or -ENOMEM. */
+int ks_buf_reserve(struct ks_buf *b, size_t n);
+int ks_buf_put(struct ks_buf *b, const void *s, size_t n);
+void ks_buf_free(struct ks_buf *b);
+
+/* Buffered frame reader on fd. Zero-initialise, then set fd. */
+struct ks_reader {
+	int fd;
+	struct ks_buf in;
+	size_t off;		/* start of unconsumed bytes in in.p */
+};
+
+/*
+ * Reads one frame. Returns 1 with *payload and *len pointing into the
+ * reader's buffer (valid until the next call), 0 on a clean end of
+ * stream before the first length byte, or a negative errno with err set
+ * (KS_CODE_PROTOCOL; the message is the reference's reason, e.g.
+ * "payload size N exceeds max 1048576") for a truncated or oversize
+ * frame or a read error. No allocation exceeds KS_FRAME_MAX + 4.
+ */
+int ks_frame_read(struct ks_reader *r, const char **payload, size_t *len,
+    struct ks_err *err);
+
+void ks_reader_free(struct ks_reader *r);
+
+/*
+ * Starts a frame in b: empties it and reserves the 4 length bytes that
+ * ks_frame_send fills in.
+ */
+int ks_frame_begin(struct ks_buf *b);
+
+/* Payload bytes written to b since ks_frame_begin. */
+size_t ks_frame_size(const struct ks_buf *b);
+
+/*
+ * Fills in b's length prefix and writes the whole frame to fd (looping
+ * over partial writes and EINTR). Returns 0, -EMSGSIZE when the payload
+ * exceeds KS_FRAME_MAX (nothing written), or a negative errno.
+ */
+int ks_frame_send(int fd, struct ks_buf *b, struct ks_err *err);
+
+#endif

@@ -1,0 +1,552 @@
+/*
+ * fsops: read, write, edit and stat. The write path is the security
+ * core: verdict (policy), then an open relative to the area's descriptor
+ * that refuses every symlink, then an atomic replace.
+ */
+#include "fsops.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "proto.h"
+
+/* Bytes of a read reply around its content array. */
+#define READ_REPLY_OVERHEAD 26
+/* Most bytes that could fit: every value a single digit. */
+#define READ_MAX_FIT 524274
+/* Retries of an openat2 that a concurrent rename interrupted. */
+#define OPEN_RETRIES 8
+
+static int
+open_beneath(int dirfd, const char *rel, int flags, mode_t mode)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.mode = (flags & O_CREAT) ? mode : 0,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+		    RESOLVE_NO_MAGICLINKS,
+	};
+	long fd;
+
+	for (int i = 0; i < OPEN_RETRIES; i++) {
+		fd = syscall(SYS_openat2, dirfd, rel[0] ? rel : ".", &how,
+		    sizeof(how));
+		if (fd >= 0 || errno != EAGAIN)
+			break;
+	}
+	return fd < 0 ? -errno : (int)fd;
+}
+
+static int
+add_area(struct ks_fs *fs, const char *path)
+{
+	struct ks_area *a;
+	int fd;
+
+	if ((fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return 0;	/* an entry that does not exist: no area */
+	if ((a = realloc(fs->areas, (fs->nareas + 1) * sizeof(*a))) == NULL ||
+	    (a[fs->nareas].path = ks_path_normalize(path)) == NULL) {
+		if (a != NULL)
+			fs->areas = a;
+		close(fd);
+		return -ENOMEM;
+	}
+	a[fs->nareas++].fd = fd;
+	fs->areas = a;
+	return 0;
+}
+
+int
+ks_fs_open(struct ks_fs *fs, const struct ks_policy *p, const char *root,
+    struct ks_err *err)
+{
+	struct stat st;
+	int rc;
+
+	memset(fs, 0, sizeof(*fs));
+	fs->pctx.policy = p;
+	fs->pctx.root = root;
+	fs->pctx.home = getenv("HOME");
+	if (root == NULL)
+		return add_area(fs, "/") < 0 ? ks_err_os(err, ENOMEM) : 0;
+	if (stat(root, &st) < 0)
+		return ks_err_os(err, errno);
+	if (!S_ISDIR(st.st_mode))
+		return ks_err_os(err, ENOTDIR);
+	if ((rc = ks_path_resolve(root, &fs->root_resolved, err)) < 0)
+		return rc;
+	fs->pctx.root_resolved = fs->root_resolved;
+	if ((rc = add_area(fs, fs->root_resolved)) < 0)
+		return ks_err_os(err, -rc);
+	for (size_t i = 0; i < p->allow_write.n; i++)
+		if (p->allow_write.v[i][0] == '/' &&
+		    (rc = add_area(fs, p->allow_write.v[i])) < 0)
+			return ks_err_os(err, -rc);
+	return 0;
+}
+
+void
+ks_fs_close(struct ks_fs *fs)
+{
+	for (size_t i = 0; i < fs->nareas; i++) {
+		close(fs->areas[i].fd);
+		free(fs->areas[i].path);
+	}
+	free(fs->areas);
+	free(fs->root_resolved);
+	free(fs->rbuf);
+	memset(fs, 0, sizeof(*fs));
+}
+
+/* The area holding landing (the deepest), and landing's path in it. */
+static const struct ks_area *
+find_area(const struct ks_fs *fs, const char *landing, const char **rel)
+{
+	const struct ks_area *best = NULL;
+	size_t n;
+
+	for (size_t i = 0; i < fs->nareas; i++) {
+		if (!ks_path_beneath(landing, fs->areas[i].path))
+			continue;
+		if (best == NULL || strlen(fs->areas[i].path) >
+		    strlen(best->path))
+			best = &fs->areas[i];
+	}
+	if (best == NULL)
+		return NULL;
+	n = strlen(best->path);
+	*rel = landing + (n == 1 ? 1 : n + (landing[n] == '/'));
+	return best;
+}
+
+static int
+changed(struct ks_err *err, const char *path)
+{
+	struct ks_quote q;
+
+	return ks_err_set(err, EXDEV, KS_CODE_POLICY_DENIED, "write denied: "
+	    "'%s' changed while it was being written", ks_quote(&q, path));
+}
+
+static int
+not_regular(struct ks_err *err, const char *path, enum ks_code code,
+    const char *what)
+{
+	struct ks_quote q;
+
+	return ks_err_set(err, EINVAL, code, "%s'%s' is not a regular file",
+	    what, ks_quote(&q, path));
+}
+
+/* Maps an openat2 failure: a symlink where the check saw none means the
+ * tree changed under us. */
+static int
+open_failed(struct ks_err *err, const char *path, int rc)
+{
+	if (rc == -ELOOP || rc == -EXDEV)
+		return changed(err, path);
+	return ks_err_os(err, -rc);
+}
+
+/*
+ * Opens directory dir (relative to area descriptor afd) as O_PATH,
+ * creating its missing components when create. A component that is a
+ * file is EEXIST when creating, as create_dir_all reports it.
+ */
+static int
+open_dir(int afd, const char *dir, bool create, const char *path, int *out,
+    struct ks_err *err)
+{
+	char comp[NAME_MAX + 1];
+	const char *p = dir;
+	int cur, next;
+	size_t n;
+
+	if ((cur = open_beneath(afd, dir, O_PATH | O_DIRECTORY, 0)) >= 0 ||
+	    cur != -ENOENT || !create) {
+		if (cur == -ENOTDIR && create)
+			cur = -EEXIST;
+		return cur < 0 ? open_failed(err, path, cur) : (*out = cur, 0);
+	}
+	if ((cur = fcntl(afd, F_DUPFD_CLOEXEC, 0)) < 0)
+		return ks_err_os(err, errno);
+	while (*p != '\0') {
+		n = strcspn(p, "/");
+		if (n > NAME_MAX) {
+			close(cur);
+			return ks_err_os(err, ENAMETOOLONG);
+		}
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		p += n + (p[n] == '/');
+		if (mkdirat(cur, comp, 0777) < 0 && errno != EEXIST) {
+			next = -errno;
+		} else if ((next = open_beneath(cur, comp, O_PATH |
+		    O_DIRECTORY, 0)) == -ENOTDIR)
+			next = -EEXIST;
+		close(cur);
+		if (next < 0)
+			return open_failed(err, path, next);
+		cur = next;
+	}
+	*out = cur;
+	return 0;
+}
+
+static int
+write_all(int fd, const unsigned char *data, size_t len)
+{
+	ssize_t w;
+
+	while (len > 0) {
+		if ((w = write(fd, data, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		data += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Creates a fresh temporary file beside the target. */
+static int
+open_temp(struct ks_fs *fs, int dfd, char *name, size_t size, mode_t mode)
+{
+	int fd;
+
+	for (int i = 0; i < 16; i++) {
+		snprintf(name, size, ".ks-%ld-%u.tmp", (long)getpid(),
+		    ++fs->tmpseq);
+		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		    mode);
+		if (fd >= 0 || errno != EEXIST)
+			return fd < 0 ? -errno : fd;
+	}
+	return -EEXIST;
+}
+
+/* Fills the temporary file: owner, mode, content, fsync. */
+static int
+fill_temp(int fd, const struct stat *old, const unsigned char *data,
+    size_t len)
+{
+	int rc;
+
+	if (old != NULL) {
+		/* chown first: it clears set-id bits that chmod restores. */
+		if (old->st_uid != geteuid() || old->st_gid != getegid())
+			(void)fchown(fd, old->st_uid, old->st_gid);
+		if (fchmod(fd, old->st_mode & 07777) < 0)
+			return -errno;
+	}
+	if ((rc = write_all(fd, data, len)) < 0)
+		return rc;
+	return fsync(fd) < 0 ? -errno : 0;
+}
+
+/* Atomically replaces name in directory dfd with data[0..len). */
+static int
+replace_at(struct ks_fs *fs, int dfd, const char *name, const char *path,
+    const unsigned char *data, size_t len, struct ks_err *err)
+{
+	char tmp[64];
+	struct stat st;
+	bool exists;
+	int fd, rc;
+
+	exists = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (!exists && errno != ENOENT)
+		return ks_err_os(err, errno);
+	if (exists && S_ISDIR(st.st_mode))
+		return ks_err_os(err, EISDIR);
+	if (exists && S_ISLNK(st.st_mode))
+		return changed(err, path);
+	if (exists && !S_ISREG(st.st_mode))
+		return not_regular(err, path, KS_CODE_POLICY_DENIED,
+		    "write denied: ");
+	if ((fd = open_temp(fs, dfd, tmp, sizeof(tmp),
+	    exists ? 0600 : 0666)) < 0)
+		return ks_err_os(err, -fd);
+	rc = fill_temp(fd, exists ? &st : NULL, data, len);
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && renameat(dfd, tmp, dfd, name) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		unlinkat(dfd, tmp, 0);
+		return ks_err_os(err, -rc);
+	}
+	return 0;
+}
+
+/* Splits rel into its directory (copied into dir) and its last name;
+ * NULL when the directory does not fit. */
+static const char *
+split_rel(const char *rel, char *dir, size_t size)
+{
+	const char *slash = strrchr(rel, '/');
+	size_t n = slash ? (size_t)(slash - rel) : 0;
+
+	if (n >= size)
+		return NULL;
+	memcpy(dir, rel, n);
+	dir[n] = '\0';
+	return slash ? slash + 1 : rel;
+}
+
+/* The landing place of a write to path, as an area and a path in it. */
+static int
+locate(struct ks_fs *fs, const char *path, char **landing,
+    const struct ks_area **area, const char **rel, bool *final_link,
+    struct ks_err *err)
+{
+	int rc;
+
+	if ((rc = ks_policy_check_write(&fs->pctx, path, landing, final_link,
+	    err)) < 0)
+		return rc;
+	/* The empty path names no file (it resolved to the cwd). */
+	if (*path == '\0')
+		return ks_err_os(err, ENOENT);
+	if ((*area = find_area(fs, *landing, rel)) == NULL)
+		return ks_err_os(err, EACCES);
+	if (**rel == '\0')
+		return ks_err_os(err, EISDIR);
+	return 0;
+}
+
+static int
+store(struct ks_fs *fs, const struct ks_area *area, const char *rel,
+    bool create, const char *path, const unsigned char *data, size_t len,
+    struct ks_err *err)
+{
+	char dir[PATH_MAX];
+	const char *name = split_rel(rel, dir, sizeof(dir));
+	int dfd = -1, rc;
+
+	if (name == NULL)
+		return ks_err_os(err, ENAMETOOLONG);
+	if ((rc = open_dir(area->fd, dir, create, path, &dfd, err)) < 0)
+		return rc;
+	rc = replace_at(fs, dfd, name, path, data, len, err);
+	close(dfd);
+	return rc;
+}
+
+int
+ks_fs_write(struct ks_fs *fs, const char *path, const unsigned char *data,
+    size_t len, struct ks_err *err)
+{
+	const struct ks_area *area = NULL;
+	const char *rel = NULL;
+	char *landing = NULL;
+	bool final_link = false;
+	int rc;
+
+	if ((rc = locate(fs, path, &landing, &area, &rel, &final_link,
+	    err)) == 0)
+		rc = store(fs, area, rel, !final_link, path, data, len, err);
+	free(landing);
+	return rc;
+}
+
+static int
+grow_rbuf(struct ks_fs *fs, size_t n)
+{
+	unsigned char *p;
+
+	if (n <= fs->rcap)
+		return 0;
+	if ((p = realloc(fs->rbuf, n)) == NULL)
+		return -ENOMEM;
+	fs->rbuf = p;
+	fs->rcap = n;
+	return 0;
+}
+
+/* Reads up to want bytes into fs->rbuf; stops early at end of file or,
+ * on a non-blocking descriptor, when no more data is ready. */
+static int
+read_upto(struct ks_fs *fs, int fd, size_t want, size_t *got)
+{
+	ssize_t n;
+
+	*got = 0;
+	if (grow_rbuf(fs, want + 1) < 0)
+		return -ENOMEM;
+	while (*got < want) {
+		n = read(fd, fs->rbuf + *got, want - *got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN && *got > 0)
+			break;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		*got += (size_t)n;
+	}
+	return 0;
+}
+
+int
+ks_fs_edit(struct ks_fs *fs, const char *path, const char *old, size_t olen,
+    const char *new, size_t nlen, struct ks_err *err)
+{
+	const struct ks_area *area = NULL;
+	const char *rel = NULL, *hit;
+	char *landing = NULL;
+	unsigned char *out = NULL;
+	bool final_link = false;
+	struct ks_quote q;
+	struct stat st;
+	size_t len = 0, at;
+	int fd = -1, rc;
+
+	if ((rc = locate(fs, path, &landing, &area, &rel, &final_link,
+	    err)) < 0)
+		goto out;
+	if ((fd = open_beneath(area->fd, rel, O_RDONLY | O_NONBLOCK, 0)) < 0) {
+		rc = open_failed(err, path, fd);
+		goto out;
+	}
+	if (fstat(fd, &st) < 0) {
+		rc = ks_err_os(err, errno);
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		rc = ks_err_os(err, EISDIR);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = not_regular(err, path, KS_CODE_POLICY_DENIED,
+		    "write denied: ");
+		goto out;
+	}
+	if ((rc = read_upto(fs, fd, (size_t)st.st_size, &len)) < 0) {
+		ks_err_os(err, -rc);
+		goto out;
+	}
+	if (!ks_utf8_valid((const char *)fs->rbuf, len)) {
+		rc = ks_err_set(err, EILSEQ, KS_CODE_IO,
+		    "stream did not contain valid UTF-8");
+		goto out;
+	}
+	hit = olen == 0 ? (const char *)fs->rbuf : memmem(fs->rbuf, len, old,
+	    olen);
+	if (hit == NULL) {
+		rc = ks_err_set(err, ENOENT, KS_CODE_IO, "old_string not found "
+		    "in %s", ks_quote(&q, path));
+		goto out;
+	}
+	at = (size_t)(hit - (const char *)fs->rbuf);
+	if ((out = malloc(len - olen + nlen + 1)) == NULL) {
+		rc = ks_err_os(err, ENOMEM);
+		goto out;
+	}
+	memcpy(out, fs->rbuf, at);
+	memcpy(out + at, new, nlen);
+	memcpy(out + at + nlen, fs->rbuf + at + olen, len - at - olen);
+	rc = store(fs, area, rel, false, path, out, len - olen + nlen, err);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(out);
+	free(landing);
+	return rc;
+}
+
+static int
+too_large(struct ks_err *err, const struct stat *st)
+{
+	if (S_ISREG(st->st_mode) && st->st_size > 0)
+		return ks_err_set(err, EFBIG, KS_CODE_IO, "file too large for "
+		    "one reply (%lld bytes); read it in parts with max_bytes",
+		    (long long)st->st_size);
+	return ks_err_set(err, EFBIG, KS_CODE_IO, "file too large for one "
+	    "reply; read it in parts with max_bytes");
+}
+
+/* Opens path for reading without blocking on a FIFO or device. */
+static int
+open_read(const char *path, struct stat *st, struct ks_err *err)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0) {
+		/* A socket cannot be opened at all: say what it is. */
+		if (errno == ENXIO && stat(path, st) == 0 &&
+		    S_ISSOCK(st->st_mode))
+			return not_regular(err, path, KS_CODE_IO, "");
+		return ks_err_os(err, errno);
+	}
+	if (fstat(fd, st) < 0) {
+		close(fd);
+		return ks_err_os(err, errno);
+	}
+	if (S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode)) {
+		close(fd);
+		return not_regular(err, path, KS_CODE_IO, "");
+	}
+	/* read(2) would say so too, but max_bytes 0 reads nothing. */
+	if (S_ISDIR(st->st_mode)) {
+		close(fd);
+		return ks_err_os(err, EISDIR);
+	}
+	return fd;
+}
+
+int
+ks_fs_read(struct ks_fs *fs, const char *path, bool has_max, uint64_t max,
+    const unsigned char **data, size_t *len, struct ks_err *err)
+{
+	struct stat st;
+	uint64_t want = has_max && max <= READ_MAX_FIT ? max : READ_MAX_FIT + 1;
+	int fd, rc;
+
+	if ((rc = ks_policy_check_read(&fs->pctx, path, err)) < 0)
+		return rc;
+	if ((fd = open_read(path, &st, err)) < 0)
+		return fd;
+	/* A file whose size is known is judged before it is read. */
+	if (S_ISREG(st.st_mode) && st.st_size > 0) {
+		uint64_t size = (uint64_t)st.st_size;
+
+		if ((has_max ? (max < size ? max : size) : size) > READ_MAX_FIT) {
+			close(fd);
+			return too_large(err, &st);
+		}
+		want = has_max && max < size ? max : size;
+	}
+	rc = read_upto(fs, fd, (size_t)want, len);
+	close(fd);
+	if (rc < 0)
+		return ks_err_os(err, -rc);
+	if (READ_REPLY_OVERHEAD + ks_json_bytes_size(fs->rbuf, *len) >
+	    KS_FRAME_MAX)
+		return too_large(err, &st);
+	*data = fs->rbuf;
+	return 0;
+}
+
+int
+ks_fs_stat(struct ks_fs *fs, const char *path, struct stat *st,
+    struct ks_err *err)
+{
+	int rc;
+
+	if ((rc = ks_policy_check_read(&fs->pctx, path, err)) < 0)
+		return rc;
+	return lstat(path, st) < 0 ? ks_err_os(err, errno) : 0;
+}

@@ -1,0 +1,37 @@
+/*
+ * log: the level is process state set once at start-up by the applet;
+ * the core only reads it.
+ */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const names[] = { "error", "warn", "info", "debug",
+    "trace" };
+static enum ks_log_level threshold = KS_LOG_WARN;
+
+void
+ks_log_set_level(const char *name)
+{
+	threshold = KS_LOG_WARN;
+	for (size_t i = 0; name != NULL && i < 5; i++)
+		if (strcmp(name, names[i]) == 0)
+			threshold = (enum ks_log_level)i;
+}
+
+void
+ks_log(enum ks_log_level level, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	if (level > threshold)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	/* One write per line, so that lines of two workers never mix. */
+	fprintf(stderr, "koda-fs-worker: %s: %s\n", names[level], buf);
+}

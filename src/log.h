@@ -1,0 +1,23 @@
+/*
+ * log: leveled messages to stderr, the core's only output. The level
+ * comes from a name (KODA_FS_WORKER_LOG: error|warn|info|debug|trace).
+ */
+#ifndef KS_LOG_H
+#define KS_LOG_H
+
+enum ks_log_level {
+	KS_LOG_ERROR,
+	KS_LOG_WARN,
+	KS_LOG_INFO,
+	KS_LOG_DEBUG,
+	KS_LOG_TRACE,
+};
+
+/* Sets the level from name (NULL or unknown: warn). */
+void ks_log_set_level(const char *name);
+
+/* Prints "koda-sandbox: LEVEL: message" when level is enabled. */
+void ks_log(enum ks_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,100 @@
+/*
+ * path: path strings and their resolution, with no policy in them.
+ *
+ * Lexical work (normalising, "beneath", Rust's component order) and the
+ * file-system walks that the write and read rules need: resolving a path
+ * the way the kernel would (symlinks followed, `..` after them) while the
+ * part that does not exist yet is normalised lexically, and listing the
+ * hops of a symlink chain.
+ */
+#ifndef KS_PATH_H
+#define KS_PATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct ks_err;
+
+/* A growable list of owned strings. Zero-initialise; ks_strv_free frees
+ * the strings and the array. */
+struct ks_strv {
+	char **v;
+	size_t n, cap;
+};
+
+/* Appends a copy of s[0..len); returns 0 or -ENOMEM. */
+int ks_strv_push(struct ks_strv *sv, const char *s, size_t len);
+/* Appends s itself, taking ownership (freed now on failure). */
+int ks_strv_take(struct ks_strv *sv, char *s);
+/* True when sv holds a string equal to s. */
+bool ks_strv_has(const struct ks_strv *sv, const char *s);
+void ks_strv_free(struct ks_strv *sv);
+
+/*
+ * Asks "may this path be read?" during a walk (glob, grep). A NULL
+ * filter, or a NULL fn, allows everything. path is NUL-terminated.
+ */
+struct ks_path_filter {
+	bool (*denied)(void *ctx, const char *path);
+	void *ctx;
+};
+
+/* True when filter denies path. */
+bool ks_path_denied(const struct ks_path_filter *filter, const char *path);
+
+/*
+ * Compares two paths as Rust's Path::cmp does: component by component,
+ * each compared bytewise ("a/b" < "a-c"); repeated and trailing slashes
+ * and interior "." components are not components. Returns <0, 0, >0.
+ */
+int ks_path_cmp(const char *a, const char *b);
+
+/*
+ * True when path equals base or lies inside it, compared component by
+ * component ("/a/bc" is not beneath "/a/b"), as Rust's Path::starts_with.
+ */
+bool ks_path_beneath(const char *path, const char *base);
+
+/* True when a and b have the same components (Rust's Path ==). */
+bool ks_path_equal(const char *a, const char *b);
+
+/* True when path is a direct child of "/" (Rust: parent() == "/"). */
+bool ks_path_is_root_child(const char *path);
+
+/*
+ * True when the components of path contain the consecutive sequence
+ * given as a '/'-separated relative path (".config/koda/db").
+ */
+bool ks_path_has_components(const char *path, const char *seq);
+
+/*
+ * Normalises an absolute path lexically: repeated slashes and "." go,
+ * ".." removes the previous component (never above "/"). Returns a new
+ * string (caller frees) or NULL on ENOMEM.
+ */
+char *ks_path_normalize(const char *path);
+
+/* Joins dir and name with one '/' (name absolute: a copy of name), the
+ * way Rust's Path::join does. Caller frees; NULL on ENOMEM. */
+char *ks_path_join(const char *dir, const char *name);
+
+/*
+ * Resolves path to where it lands: the longest existing prefix with its
+ * symlinks followed (like realpath), then the missing remainder with "."
+ * and ".." applied lexically. A relative path is taken from the working
+ * directory. Symlinks in the remainder cannot exist (it is missing).
+ * Returns 0 and *out (caller frees), or a negative errno (ELOOP for a
+ * loop, ENOMEM) with err set.
+ */
+int ks_path_resolve(const char *path, char **out, struct ks_err *err);
+
+/*
+ * The candidates of the write rule for path (SPEC §4 item 3): the path as
+ * given, each hop of its symlink chain (the link's parent joined with its
+ * target, not normalised) up to depth hops, in order. The final landing
+ * place is not added: callers resolve each candidate. Returns 0 or
+ * -ENOMEM; out is appended to.
+ */
+int ks_path_chain(const char *path, unsigned depth, struct ks_strv *out);
+
+#endif

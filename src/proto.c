@@ -1,0 +1,598 @@
+/*
+ * proto: request decoding with jansson (types checked as the reference's
+ * serde types check them) and the reply encoder.
+ */
+#include "proto.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+/*
+ * Marks an integer literal that jansson cannot hold (see widen_ints):
+ * a string "\u0000" NONCE KIND DIGITS. The nonce is random per process,
+ * so that a peer cannot send a marker and have it taken for a number.
+ */
+#define NONCE_LEN 16
+static char nonce[NONCE_LEN + 1];
+
+static const char *
+marker_nonce(void)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char r[NONCE_LEN];
+
+	if (nonce[0] == '\0') {
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			for (size_t i = 0; i < sizeof(r); i++)
+				r[i] = (unsigned char)(rand() ^ getpid());
+		for (size_t i = 0; i < NONCE_LEN; i++)
+			nonce[i] = hex[r[i] & 15];
+	}
+	return nonce;
+}
+
+static const char *const kind_names[] = {
+	[KS_REQ_PING] = "ping",
+	[KS_REQ_SHUTDOWN] = "shutdown",
+	[KS_REQ_READ] = "read",
+	[KS_REQ_WRITE] = "write",
+	[KS_REQ_EDIT] = "edit",
+	[KS_REQ_GLOB] = "glob",
+	[KS_REQ_GREP] = "grep",
+	[KS_REQ_STAT] = "stat",
+	[KS_REQ_GET_ENV] = "get_env",
+};
+#define NKINDS (sizeof(kind_names) / sizeof(kind_names[0]))
+
+static int
+malformed(struct ks_err *err, const char *fmt, const char *arg)
+{
+	char what[512];
+
+	snprintf(what, sizeof(what), fmt, arg);
+	return ks_err_set(err, EPROTO, KS_CODE_PROTOCOL,
+	    "malformed JSON payload: %s", what);
+}
+
+/* True when the JSON text nests deeper than serde_json allows; jansson's
+ * own limit is far higher. Strings are skipped, escapes included. */
+static bool
+too_deep(const char *p, size_t len)
+{
+	unsigned depth = 0;
+	bool in_str = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = p[i];
+
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == '[' || c == '{') {
+			if (++depth > KS_PROTO_MAX_DEPTH)
+				return true;
+		} else if ((c == ']' || c == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return false;
+}
+
+/*
+ * jansson holds integers as int64; max_bytes may be any u64. Copies the
+ * text with each integer literal above INT64_MAX replaced by a marked
+ * string ("\u0000U<digits>" when it fits in u64, "\u0000B..." when not)
+ * that only max_bytes accepts. Caller frees; NULL on ENOMEM.
+ */
+/* True when the digit run p[i..j) is an integer literal that jansson
+ * cannot hold: beyond 19 digits, or 19 above INT64_MAX (negative: a
+ * magnitude of 19 digits is taken as too big too, erring on the safe
+ * side), and not part of a fraction or exponent. */
+static bool
+big_int(const char *p, size_t len, size_t i, size_t j)
+{
+	if ((i > 0 && strchr(".eE+", p[i - 1]) != NULL) ||
+	    (i > 1 && p[i - 1] == '-' && strchr("eE", p[i - 2]) != NULL) ||
+	    (j < len && strchr(".eE", p[j]) != NULL))
+		return false;
+	return j - i > 19 || (j - i == 19 &&
+	    memcmp(p + i, "9223372036854775807", 19) > 0);
+}
+
+/* Writes the marker string for the literal p[i..j) ('-' before it
+ * included, already copied: it is taken back). */
+static int
+put_marked(struct ks_buf *b, const char *p, size_t i, size_t j)
+{
+	bool neg = i > 0 && p[i - 1] == '-';
+	bool fits = !neg && (j - i < 20 || (j - i == 20 &&
+	    memcmp(p + i, "18446744073709551615", 20) <= 0));
+
+	if (neg)
+		b->len--;
+	if (ks_buf_put(b, "\"\\u0000", 7) < 0 ||
+	    ks_buf_put(b, marker_nonce(), NONCE_LEN) < 0 ||
+	    ks_buf_put(b, fits ? "U" : "B", 1) < 0 ||
+	    ks_buf_put(b, p + i, j - i) < 0 || ks_buf_put(b, "\"", 1) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * jansson holds integers as int64; max_bytes may be any u64. Copies the
+ * text with each integer literal above INT64_MAX replaced by a marked
+ * string ("\u0000U<digits>" when it fits in u64, "\u0000B..." when not)
+ * that only max_bytes accepts. Caller frees; NULL on ENOMEM.
+ */
+static char *
+widen_ints(const char *p, size_t len, size_t *outlen)
+{
+	struct ks_buf b = { 0 };
+	bool in_str = false;
+	size_t i = 0, j;
+	int rc = 0;
+
+	while (i < len && rc == 0) {
+		j = i + 1;
+		if (in_str && p[i] == '\\')
+			j = i + 2 > len ? len : i + 2;
+		else if (p[i] == '"')
+			in_str = !in_str;
+		else if (!in_str && p[i] >= '0' && p[i] <= '9')
+			while (j < len && p[j] >= '0' && p[j] <= '9')
+				j++;
+		if (!in_str && p[i] >= '0' && p[i] <= '9' &&
+		    big_int(p, len, i, j))
+			rc = put_marked(&b, p, i, j);
+		else
+			rc = ks_buf_put(&b, p + i, j - i);
+		i = j;
+	}
+	if (rc < 0) {
+		ks_buf_free(&b);
+		return NULL;
+	}
+	*outlen = b.len;
+	return b.p;
+}
+
+json_t *
+ks_json_load(const char *text, size_t len, struct ks_err *err)
+{
+	const size_t flags = JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL;
+	json_error_t je;
+	json_t *doc;
+	char *wide;
+	size_t wlen;
+
+	if (too_deep(text, len)) {
+		ks_err_set(err, EPROTO, KS_CODE_PROTOCOL,
+		    "recursion limit exceeded");
+		return NULL;
+	}
+	doc = json_loadb(text, len, flags, &je);
+	if (doc == NULL && json_error_code(&je) ==
+	    json_error_numeric_overflow &&
+	    (wide = widen_ints(text, len, &wlen)) != NULL) {
+		doc = json_loadb(wide, wlen, flags, &je);
+		free(wide);
+	}
+	if (doc == NULL)
+		ks_err_set(err, EPROTO, KS_CODE_PROTOCOL, "%s at line %d "
+		    "column %d", je.text, je.line, je.column);
+	return doc;
+}
+
+int
+ks_json_get_u64(const json_t *v, uint64_t *out)
+{
+	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		*out = (uint64_t)json_integer_value(v);
+		return 1;
+	}
+	if (s == NULL || json_string_length(v) < NONCE_LEN + 3 || s[0] != '\0' ||
+	    nonce[0] == '\0' || memcmp(s + 1, nonce, NONCE_LEN) != 0)
+		return 0;
+	s += 1 + NONCE_LEN;
+	if (s[0] == 'U') {
+		*out = strtoull(s + 1, NULL, 10);
+		return 1;
+	}
+	return s[0] == 'B' ? -ERANGE : 0;
+}
+
+static json_t *
+load(const char *payload, size_t len, struct ks_err *err)
+{
+	json_t *doc = ks_json_load(payload, len, err);
+	char what[400];
+
+	if (doc == NULL) {
+		snprintf(what, sizeof(what), "%.390s", err->msg);
+		malformed(err, "%s", what);
+	}
+	return doc;
+}
+
+static const char *
+type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:	return "map";
+	case JSON_ARRAY:	return "sequence";
+	case JSON_STRING:	return "string";
+	case JSON_INTEGER:	return "integer";
+	case JSON_REAL:		return "floating point";
+	case JSON_TRUE:
+	case JSON_FALSE:	return "boolean";
+	case JSON_NULL:		return "null";
+	}
+	return "value";
+}
+
+/* A required (or, with opt, optional) string field. */
+static int
+get_str(json_t *doc, const char *key, bool opt, const char **s, size_t *len,
+    struct ks_err *err)
+{
+	json_t *v = json_object_get(doc, key);
+	char what[128];
+
+	if (v == NULL || (opt && json_is_null(v))) {
+		if (opt)
+			return 0;
+		return malformed(err, "missing field `%s`", key);
+	}
+	if (!json_is_string(v)) {
+		snprintf(what, sizeof(what), "invalid type: %s, expected a "
+		    "string for `%s`", type_name(v), key);
+		return malformed(err, "%s", what);
+	}
+	*s = json_string_value(v);
+	*len = json_string_length(v);
+	return 0;
+}
+
+static int
+get_max_bytes(json_t *doc, struct ks_req *req, struct ks_err *err)
+{
+	json_t *v = json_object_get(doc, "max_bytes");
+	int rc;
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	req->has_max = true;
+	if ((rc = ks_json_get_u64(v, &req->max_bytes)) == 1)
+		return 0;
+	if (rc == -ERANGE)
+		return malformed(err, "invalid value: integer `%s`, expected "
+		    "u64 for `max_bytes`", json_string_value(v) + 2 + NONCE_LEN);
+	return malformed(err, "invalid type: %s, expected u64 for "
+	    "`max_bytes`", json_is_integer(v) ? "negative integer" :
+	    type_name(v));
+}
+
+static int
+get_content(json_t *doc, struct ks_req *req, struct ks_err *err)
+{
+	json_t *v = json_object_get(doc, "content"), *e;
+	json_int_t x;
+	size_t i;
+
+	if (v == NULL)
+		return malformed(err, "missing field `%s`", "content");
+	if (!json_is_array(v))
+		return malformed(err, "invalid type: %s, expected a sequence "
+		    "for `content`", type_name(v));
+	req->content_len = json_array_size(v);
+	if ((req->content = malloc(req->content_len + 1)) == NULL)
+		return ks_err_os(err, ENOMEM);
+	json_array_foreach(v, i, e) {
+		x = json_is_integer(e) ? json_integer_value(e) : -1;
+		if (x < 0 || x > 255)
+			return malformed(err, "invalid value in `content`: %s, "
+			    "expected u8", json_is_integer(e) ? "integer out "
+			    "of range" : type_name(e));
+		req->content[i] = (unsigned char)x;
+	}
+	return 0;
+}
+
+static int
+get_names(json_t *doc, struct ks_req *req, struct ks_err *err)
+{
+	json_t *v = json_object_get(doc, "names"), *e;
+	size_t i;
+
+	if (v == NULL)
+		return malformed(err, "missing field `%s`", "names");
+	if (!json_is_array(v))
+		return malformed(err, "invalid type: %s, expected a sequence "
+		    "for `names`", type_name(v));
+	json_array_foreach(v, i, e)
+		if (!json_is_string(e))
+			return malformed(err, "invalid type: %s, expected a "
+			    "string in `names`", type_name(e));
+	req->names = v;
+	return 0;
+}
+
+static int
+get_fields(json_t *d, struct ks_req *r, struct ks_err *err)
+{
+	switch (r->kind) {
+	case KS_REQ_PING:
+	case KS_REQ_SHUTDOWN:
+		return 0;
+	case KS_REQ_READ:
+		if (get_str(d, "path", false, &r->path, &r->path_len, err) < 0)
+			return -EPROTO;
+		return get_max_bytes(d, r, err);
+	case KS_REQ_WRITE:
+		if (get_str(d, "path", false, &r->path, &r->path_len, err) < 0)
+			return -EPROTO;
+		return get_content(d, r, err);
+	case KS_REQ_EDIT:
+		if (get_str(d, "path", false, &r->path, &r->path_len, err) < 0 ||
+		    get_str(d, "old_string", false, &r->old_s, &r->old_len,
+		    err) < 0)
+			return -EPROTO;
+		return get_str(d, "new_string", false, &r->new_s, &r->new_len,
+		    err);
+	case KS_REQ_GREP:
+		if (get_str(d, "include", true, &r->include, &r->include_len,
+		    err) < 0)
+			return -EPROTO;
+		/* FALLTHROUGH */
+	case KS_REQ_GLOB:
+		if (get_str(d, "pattern", false, &r->pattern, &r->pattern_len,
+		    err) < 0)
+			return -EPROTO;
+		return get_str(d, "root", false, &r->root, &r->root_len, err);
+	case KS_REQ_STAT:
+		return get_str(d, "path", false, &r->path, &r->path_len, err);
+	case KS_REQ_GET_ENV:
+		return get_names(d, r, err);
+	}
+	return -EPROTO;
+}
+
+int
+ks_req_decode(const char *payload, size_t len, struct ks_req *req,
+    struct ks_err *err)
+{
+	json_t *kind;
+	const char *k;
+	size_t i;
+	int rc;
+
+	memset(req, 0, sizeof(*req));
+	if ((req->doc = load(payload, len, err)) == NULL)
+		return -EPROTO;
+	if (!json_is_object(req->doc)) {
+		rc = malformed(err, "invalid type: %s, expected internally "
+		    "tagged enum Request", type_name(req->doc));
+		goto fail;
+	}
+	if ((kind = json_object_get(req->doc, "kind")) == NULL ||
+	    !json_is_string(kind)) {
+		rc = malformed(err, kind == NULL ? "missing field `kind`%s" :
+		    "invalid type for `kind`%s", "");
+		goto fail;
+	}
+	k = json_string_value(kind);
+	for (i = 0; i < NKINDS && strcmp(k, kind_names[i]) != 0; i++)
+		;
+	if (i == NKINDS || strlen(k) != json_string_length(kind)) {
+		struct ks_quote q;
+
+		rc = malformed(err, "unknown variant `%s`", ks_quote(&q, k));
+		goto fail;
+	}
+	req->kind = (enum ks_kind)i;
+	if ((rc = get_fields(req->doc, req, err)) == 0)
+		return 0;
+fail:
+	ks_req_free(req);
+	return rc;
+}
+
+void
+ks_req_free(struct ks_req *req)
+{
+	json_decref(req->doc);
+	free(req->content);
+	memset(req, 0, sizeof(*req));
+}
+
+/* serde_json's escape for each byte: 0 none, else the letter after the
+ * backslash ('u' for \u00xx). */
+static const char escapes[256] = {
+	['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't',
+	[0x00] = 'u', [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u',
+	[0x05] = 'u', [0x06] = 'u', [0x07] = 'u', [0x0B] = 'u', [0x0E] = 'u',
+	[0x0F] = 'u', [0x10] = 'u', [0x11] = 'u', [0x12] = 'u', [0x13] = 'u',
+	[0x14] = 'u', [0x15] = 'u', [0x16] = 'u', [0x17] = 'u', [0x18] = 'u',
+	[0x19] = 'u', [0x1A] = 'u', [0x1B] = 'u', [0x1C] = 'u', [0x1D] = 'u',
+	[0x1E] = 'u', [0x1F] = 'u', ['"'] = '"', ['\\'] = '\\',
+};
+
+size_t
+ks_json_str_size(const char *s, size_t len)
+{
+	size_t n = len + 2;
+
+	for (size_t i = 0; i < len; i++) {
+		char e = escapes[(unsigned char)s[i]];
+
+		n += e == 0 ? 0 : e == 'u' ? 5 : 1;
+	}
+	return n;
+}
+
+int
+ks_json_str(struct ks_buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t start = 0;
+	char *o;
+
+	if (ks_buf_reserve(b, ks_json_str_size(s, len)) < 0)
+		return -ENOMEM;
+	o = b->p + b->len;
+	*o++ = '"';
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char e = escapes[c];
+
+		if (e == 0)
+			continue;
+		memcpy(o, s + start, i - start);
+		o += i - start;
+		start = i + 1;
+		*o++ = '\\';
+		*o++ = e;
+		if (e == 'u') {
+			memcpy(o, "00", 2);
+			o[2] = hex[c >> 4];
+			o[3] = hex[c & 15];
+			o += 4;
+		}
+	}
+	memcpy(o, s + start, len - start);
+	o += len - start;
+	*o++ = '"';
+	b->len = (size_t)(o - b->p);
+	return 0;
+}
+
+int
+ks_json_u64(struct ks_buf *b, uint64_t v)
+{
+	char tmp[24];
+	int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, v);
+
+	return ks_buf_put(b, tmp, (size_t)n);
+}
+
+int
+ks_json_raw(struct ks_buf *b, const char *s)
+{
+	return ks_buf_put(b, s, strlen(s));
+}
+
+/* "N," for every byte value, and its length: the byte-array fast path. */
+struct digits {
+	char s[4];
+	unsigned char n;
+};
+
+static struct digits byte_text[256];
+
+__attribute__((constructor)) static void
+init_byte_text(void)
+{
+	for (int v = 0; v < 256; v++)
+		byte_text[v].n = (unsigned char)snprintf(byte_text[v].s, 4,
+		    "%d", v);
+}
+
+size_t
+ks_json_bytes_size(const unsigned char *p, size_t n)
+{
+	size_t sz = n > 0 ? 2 + n - 1 : 2;
+
+	for (size_t i = 0; i < n; i++)
+		sz += 1 + (p[i] >= 10) + (p[i] >= 100);
+	return sz;
+}
+
+int
+ks_json_bytes(struct ks_buf *b, const unsigned char *p, size_t n)
+{
+	char *o;
+
+	/* Reserve the worst case and write without further checks. */
+	if (ks_buf_reserve(b, 4 * n + 2) < 0)
+		return -ENOMEM;
+	o = b->p + b->len;
+	*o++ = '[';
+	for (size_t i = 0; i < n; i++) {
+		memcpy(o, byte_text[p[i]].s, 4);
+		o += byte_text[p[i]].n;
+		*o++ = ',';
+	}
+	if (n > 0)
+		o--;
+	*o++ = ']';
+	b->len = (size_t)(o - b->p);
+	return 0;
+}
+
+int
+ks_reply_error(struct ks_buf *b, const struct ks_err *err)
+{
+	if (ks_frame_begin(b) < 0 ||
+	    ks_json_raw(b, "{\"kind\":\"error\",\"code\":\"") < 0 ||
+	    ks_json_raw(b, ks_err_code_name(err->code)) < 0 ||
+	    ks_json_raw(b, "\",\"message\":") < 0 ||
+	    ks_json_str(b, err->msg, strlen(err->msg)) < 0 ||
+	    ks_json_raw(b, "}") < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+bool
+ks_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + len;
+	unsigned char c;
+	int n;
+
+	while (p < e) {
+		/* ASCII runs, eight bytes at a time. */
+		while (e - p >= 8) {
+			uint64_t w;
+
+			memcpy(&w, p, 8);
+			if (w & 0x8080808080808080ULL)
+				break;
+			p += 8;
+		}
+		if (p >= e)
+			break;
+		if ((c = *p++) < 0x80)
+			continue;
+		if (c >= 0xC2 && c <= 0xDF)
+			n = 1;
+		else if (c >= 0xE0 && c <= 0xEF)
+			n = 2;
+		else if (c >= 0xF0 && c <= 0xF4)
+			n = 3;
+		else
+			return false;
+		if (e - p < n)
+			return false;
+		/* Overlongs, surrogates and values past U+10FFFF. */
+		if ((c == 0xE0 && p[0] < 0xA0) || (c == 0xED && p[0] > 0x9F) ||
+		    (c == 0xF0 && p[0] < 0x90) || (c == 0xF4 && p[0] > 0x8F))
+			return false;
+		for (int i = 0; i < n; i++)
+			if ((p[i] & 0xC0) != 0x80)
+				return false;
+		p += n;
+	}
+	return true;
+}

@@ -1,0 +1,393 @@
+/*
+ * serve: request dispatch and the shape of every success reply, in the
+ * reference's field order. Replies that hold lists (glob, grep) are cut
+ * to fit one frame and say so with "truncated":true.
+ */
+#include "serve.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "fsops.h"
+#include "glob.h"
+#include "grep.h"
+#include "proto.h"
+
+/* Room kept for the end of a list reply: `],"truncated":true}`. */
+#define LIST_TAIL 19
+
+static int
+nul_in_path(struct ks_err *err)
+{
+	return ks_err_set(err, EINVAL, KS_CODE_IO,
+	    "file name contained an unexpected NUL byte");
+}
+
+static int
+begin(struct ks_buf *b, const char *head)
+{
+	if (ks_frame_begin(b) < 0 || ks_json_raw(b, head) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int
+nomem(struct ks_err *err)
+{
+	return ks_err_os(err, ENOMEM);
+}
+
+static int
+serve_read(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *b,
+    struct ks_err *err)
+{
+	const unsigned char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = ks_fs_read(fs, req->path, req->has_max, req->max_bytes,
+	    &data, &len, err)) < 0)
+		return rc;
+	if (begin(b, "{\"kind\":\"read\",\"content\":") < 0 ||
+	    ks_json_bytes(b, data, len) < 0 || ks_json_raw(b, "}") < 0)
+		return nomem(err);
+	return 0;
+}
+
+static int
+serve_write(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *b,
+    struct ks_err *err)
+{
+	int rc;
+
+	if ((rc = ks_fs_write(fs, req->path, req->content, req->content_len,
+	    err)) < 0)
+		return rc;
+	if (begin(b, "{\"kind\":\"write\",\"bytes_written\":") < 0 ||
+	    ks_json_u64(b, req->content_len) < 0 || ks_json_raw(b, "}") < 0)
+		return nomem(err);
+	return 0;
+}
+
+static int
+serve_edit(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *b,
+    struct ks_err *err)
+{
+	int rc;
+
+	if ((rc = ks_fs_edit(fs, req->path, req->old_s, req->old_len,
+	    req->new_s, req->new_len, err)) < 0)
+		return rc;
+	return begin(b, "{\"kind\":\"edit\",\"replacements\":1}") < 0 ?
+	    nomem(err) : 0;
+}
+
+static int
+serve_stat(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *b,
+    struct ks_err *err)
+{
+	struct stat st;
+	int rc;
+
+	if ((rc = ks_fs_stat(fs, req->path, &st, err)) < 0)
+		return rc;
+	if (begin(b, "{\"kind\":\"stat\",\"size\":") < 0 ||
+	    ks_json_u64(b, (uint64_t)st.st_size) < 0 ||
+	    ks_json_raw(b, S_ISDIR(st.st_mode) ? ",\"is_dir\":true" :
+	    ",\"is_dir\":false") < 0 ||
+	    ks_json_raw(b, S_ISLNK(st.st_mode) ? ",\"is_symlink\":true}" :
+	    ",\"is_symlink\":false}") < 0)
+		return nomem(err);
+	return 0;
+}
+
+static int
+serve_get_env(const struct ks_req *req, struct ks_buf *b, struct ks_err *err)
+{
+	const char *name, *v;
+	json_t *e;
+	size_t i;
+
+	if (begin(b, "{\"kind\":\"get_env\",\"values\":[") < 0)
+		return nomem(err);
+	json_array_foreach(req->names, i, e) {
+		name = json_string_value(e);
+		/* As Rust's env::var: no such name, or a value that is not
+		 * UTF-8, is null. */
+		v = strlen(name) == json_string_length(e) && name[0] != '\0' &&
+		    strchr(name, '=') == NULL ? getenv(name) : NULL;
+		if (v != NULL && !ks_utf8_valid(v, strlen(v)))
+			v = NULL;
+		if ((i > 0 && ks_json_raw(b, ",") < 0) ||
+		    (v == NULL ? ks_json_raw(b, "null") :
+		    ks_json_str(b, v, strlen(v))) < 0)
+			return nomem(err);
+	}
+	if (ks_json_raw(b, "]}") < 0)
+		return nomem(err);
+	/* The host's own environment, but a reply must still fit. */
+	if (ks_frame_size(b) > KS_FRAME_MAX)
+		return ks_err_set(err, EFBIG, KS_CODE_IO, "get_env reply too "
+		    "large for one frame (%zu bytes); ask for fewer names",
+		    ks_frame_size(b));
+	return 0;
+}
+
+/* Names the pattern in a syntax error, as the reference does. */
+static void
+bad_pattern(struct ks_err *err, const char *what, const char *pattern)
+{
+	char reason[512];
+	struct ks_quote q;
+
+	if (err->code != KS_CODE_PROTOCOL)
+		return;
+	snprintf(reason, sizeof(reason), "%.500s", err->msg);
+	ks_err_set(err, EINVAL, KS_CODE_PROTOCOL, "%s \"%s\": %s", what,
+	    ks_quote(&q, pattern), reason);
+}
+
+/* A list reply being filled: items go in while they fit. */
+struct list {
+	struct ks_buf *b;
+	size_t n;
+	bool truncated;
+};
+
+/* Closes a list reply, with the truncated mark when it was cut. */
+static int
+list_end(struct list *l)
+{
+	return ks_json_raw(l->b, l->truncated ? "],\"truncated\":true}" :
+	    "]}");
+}
+
+/* Keeps the item just appended at [mark, len) if the frame still has
+ * room for the list's end (last: only "]}" must follow). */
+static bool
+list_keep(struct list *l, size_t mark, bool last)
+{
+	size_t tail = last ? 2 : LIST_TAIL;
+
+	if (ks_frame_size(l->b) + tail <= KS_FRAME_MAX) {
+		l->n++;
+		return true;
+	}
+	l->b->len = mark;
+	l->truncated = true;
+	return false;
+}
+
+/* The read rule as a walk filter. */
+struct walk_rule {
+	const struct ks_policy_ctx *pctx;
+	struct ks_read_cache cache;
+};
+
+static bool
+walk_denied(void *ctx, const char *path)
+{
+	struct walk_rule *w = ctx;
+
+	return ks_policy_walk_prune(w->pctx, &w->cache, path);
+}
+
+static int
+serve_glob(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *b,
+    struct ks_err *err)
+{
+	struct walk_rule rule = { &fs->pctx, { NULL, NULL } };
+	struct ks_path_filter filter = { walk_denied, &rule };
+	struct ks_strv paths = { 0 };
+	struct list l = { b, 0, false };
+	size_t mark;
+	int rc = 0;
+
+	if ((rc = ks_policy_check_read(&fs->pctx, req->root, err)) < 0)
+		return rc;
+	/* A NUL cannot be in a file name: nothing can match. */
+	if (memchr(req->pattern, 0, req->pattern_len) == NULL &&
+	    memchr(req->root, 0, req->root_len) == NULL &&
+	    (rc = ks_glob_expand(req->pattern, req->root, &filter, &paths,
+	    err)) < 0) {
+		bad_pattern(err, "glob pattern", req->pattern);
+		goto out;
+	}
+	if (begin(b, "{\"kind\":\"glob\",\"paths\":[") < 0)
+		goto nomem;
+	for (size_t i = 0; i < paths.n; i++) {
+		/* A denied directory walked for a hole in it stays hidden. */
+		if (ks_policy_read_denied(&fs->pctx, &rule.cache, paths.v[i]))
+			continue;
+		mark = b->len;
+		if ((l.n > 0 && ks_json_raw(b, ",") < 0) ||
+		    ks_json_str(b, paths.v[i], strlen(paths.v[i])) < 0)
+			goto nomem;
+		if (!list_keep(&l, mark, i + 1 == paths.n))
+			break;
+	}
+	if (list_end(&l) < 0)
+		goto nomem;
+	goto out;
+nomem:
+	rc = nomem(err);
+out:
+	ks_policy_cache_free(&rule.cache);
+	ks_strv_free(&paths);
+	return rc;
+}
+
+static int
+grep_emit(void *ctx, const char *path, size_t line, const char *text,
+    size_t len)
+{
+	struct list *l = ctx;
+	size_t mark = l->b->len;
+
+	if ((l->n > 0 && ks_json_raw(l->b, ",") < 0) ||
+	    ks_json_raw(l->b, "{\"path\":") < 0 ||
+	    ks_json_str(l->b, path, strlen(path)) < 0 ||
+	    ks_json_raw(l->b, ",\"line\":") < 0 ||
+	    ks_json_u64(l->b, line) < 0 ||
+	    ks_json_raw(l->b, ",\"text\":") < 0 ||
+	    ks_json_str(l->b, text, len) < 0 || ks_json_raw(l->b, "}") < 0) {
+		l->b->len = mark;
+		l->truncated = true;
+		return 1;
+	}
+	return list_keep(l, mark, false) ? 0 : 1;
+}
+
+/* A regex with each NUL byte written as the escape \x00, so that it
+ * survives as a C string; the pattern itself when it has none. */
+static char *
+nul_escaped(const char *p, size_t len)
+{
+	size_t nuls = 0, o = 0;
+	char *s;
+
+	for (size_t i = 0; i < len; i++)
+		nuls += p[i] == '\0';
+	if (nuls == 0)
+		return (char *)p;
+	if ((s = malloc(len + 3 * nuls + 1)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] == '\0') {
+			memcpy(s + o, "\\x00", 4);
+			o += 4;
+		} else {
+			s[o++] = p[i];
+		}
+	}
+	s[o] = '\0';
+	return s;
+}
+
+static int
+serve_grep(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *b,
+    struct ks_err *err)
+{
+	struct walk_rule rule = { &fs->pctx, { NULL, NULL } };
+	struct ks_path_filter filter = { walk_denied, &rule };
+	struct list l = { b, 0, false };
+	struct ks_grep_sink sink = { grep_emit, &l };
+	char *pattern;
+	int rc = 0;
+
+	if ((rc = ks_policy_check_read(&fs->pctx, req->root, err)) < 0)
+		return rc;
+	if (begin(b, "{\"kind\":\"grep\",\"matches\":[") < 0)
+		return nomem(err);
+	/* No file name holds a NUL: such a root or include finds nothing. */
+	if ((pattern = nul_escaped(req->pattern, req->pattern_len)) == NULL)
+		return nomem(err);
+	if (memchr(req->root, 0, req->root_len) == NULL &&
+	    (req->include == NULL ||
+	    memchr(req->include, 0, req->include_len) == NULL))
+		rc = ks_grep_run(pattern, req->root, req->include, &filter,
+		    &sink, err);
+	if (pattern != req->pattern)
+		free(pattern);
+	ks_policy_cache_free(&rule.cache);
+	if (rc < 0)
+		return rc;
+	return list_end(&l) < 0 ? nomem(err) : 0;
+}
+
+int
+ks_serve(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *reply,
+    struct ks_err *err)
+{
+	if (req->path != NULL && memchr(req->path, 0, req->path_len) != NULL)
+		return nul_in_path(err);
+	switch (req->kind) {
+	case KS_REQ_PING:
+	case KS_REQ_SHUTDOWN:
+		return begin(reply, "{\"kind\":\"pong\"}") < 0 ? nomem(err) : 0;
+	case KS_REQ_READ:
+		return serve_read(fs, req, reply, err);
+	case KS_REQ_WRITE:
+		return serve_write(fs, req, reply, err);
+	case KS_REQ_EDIT:
+		return serve_edit(fs, req, reply, err);
+	case KS_REQ_GLOB:
+		return serve_glob(fs, req, reply, err);
+	case KS_REQ_GREP:
+		return serve_grep(fs, req, reply, err);
+	case KS_REQ_STAT:
+		return serve_stat(fs, req, reply, err);
+	case KS_REQ_GET_ENV:
+		return serve_get_env(req, reply, err);
+	}
+	return ks_err_set(err, ENOSYS, KS_CODE_UNIMPLEMENTED,
+	    "unimplemented request");
+}
+
+/* The reference's last word on a broken stream: one error frame. */
+static int
+fatal(int out, struct ks_buf *b, struct ks_err *err)
+{
+	struct ks_err e = { KS_CODE_PROTOCOL, "" };
+
+	snprintf(e.msg, sizeof(e.msg), "read error: %.8000s", err->msg);
+	if (ks_reply_error(b, &e) == 0)
+		(void)ks_frame_send(out, b, NULL);
+	*err = e;
+	return -EPROTO;
+}
+
+int
+ks_serve_loop(struct ks_fs *fs, int in, int out, struct ks_err *err)
+{
+	struct ks_reader r = { .fd = in };
+	struct ks_buf reply = { 0 };
+	struct ks_req req;
+	const char *payload;
+	size_t len;
+	bool stop = false;
+	int rc;
+
+	while (!stop) {
+		if ((rc = ks_frame_read(&r, &payload, &len, err)) == 0)
+			break;			/* peer closed cleanly */
+		if (rc < 0 || (rc = ks_req_decode(payload, len, &req, err)) < 0) {
+			rc = fatal(out, &reply, err);
+			break;
+		}
+		stop = req.kind == KS_REQ_SHUTDOWN;
+		if (ks_serve(fs, &req, &reply, err) < 0 &&
+		    ks_reply_error(&reply, err) < 0)
+			rc = -ENOMEM;
+		ks_req_free(&req);
+		if (rc < 0 || (rc = ks_frame_send(out, &reply, err)) < 0)
+			break;			/* the peer is gone */
+	}
+	ks_reader_free(&r);
+	ks_buf_free(&reply);
+	return rc < 0 ? rc : 0;
+}
