@@ -1,0 +1,335 @@
+/*
+ * grep: the reference worker's grep loop, kept in its order:
+ *
+ *	compile the regex, then the include glob;
+ *	walk the root as the `ignore` crate's Walk does by default;
+ *	keep regular files whose name the include glob matches;
+ *	read each whole, skip it unless it is all UTF-8;
+ *	split it like str::lines and report every line the regex matches.
+ *
+ * Ours differs in the order of the answer (sorted, see walk) and in
+ * speed: a file is read with one read into a buffer kept across files,
+ * candidate lines are found in the whole buffer at once from the
+ * pattern's required literal (rx's prefilter), and the regex only runs
+ * on those.
+ */
+#include "grep.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "glob.h"
+#include "ignore.h"
+#include "path.h"
+#include "rx.h"
+#include "walk.h"
+
+/* A file that keeps growing while it is read is read this much past
+ * the size it had. */
+#define GROWTH_MAX (64u << 20)
+
+struct grep {
+	struct ks_rx *rx;
+	struct ks_glob_pat *include;
+	struct ks_ignore *ig;
+	const struct ks_path_filter *filter;
+	const struct ks_grep_sink *sink;
+	const char *pattern;
+	struct ks_err *err;
+	char *buf;			/* the file being searched */
+	size_t cap;
+};
+
+/*
+ * str::from_utf8's rules: no overlong forms, no surrogates, nothing
+ * past U+10FFFF (a NUL is fine). ASCII goes eight bytes at a time.
+ */
+static bool
+utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0, k;
+	uint64_t w;
+	uint32_t c;
+
+	while (i < n) {
+		if (i + 8 <= n) {
+			memcpy(&w, s + i, 8);
+			if ((w & 0x8080808080808080ull) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		if ((c = s[i]) < 0x80) {
+			i++;
+			continue;
+		}
+		k = c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 :
+		    c >= 0xf0 && c < 0xf5 ? 4 : 0;
+		if (k == 0 || i + k > n)
+			return false;
+		c &= 0x7f >> k;
+		for (size_t j = 1; j < k; j++) {
+			if ((s[i + j] & 0xc0) != 0x80)
+				return false;
+			c = c << 6 | (s[i + j] & 0x3f);
+		}
+		if ((k == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+		    (k == 4 && (c < 0x10000 || c > 0x10ffff)))
+			return false;
+		i += k;
+	}
+	return true;
+}
+
+/* Reads the regular file open at fd whole into g->buf; returns its
+ * length, or -1 when it cannot be read (it is then passed over). */
+static ssize_t
+read_file(struct grep *g, int fd)
+{
+	struct stat st;
+	size_t got = 0, want, stop;
+	ssize_t r = 0;
+	char *p;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return -1;
+	want = (size_t)st.st_size + 1;	/* one more: sees growth */
+	stop = (size_t)st.st_size + GROWTH_MAX;
+	for (;;) {
+		if (want > g->cap) {
+			if ((p = realloc(g->buf, want)) == NULL)
+				return -1;
+			g->buf = p;
+			g->cap = want;
+		}
+		while (got < g->cap && (r = read(fd, g->buf + got,
+		    g->cap - got)) > 0)
+			got += (size_t)r;
+		if (got < g->cap || got >= stop)
+			return r < 0 ? -1 : (ssize_t)got;
+		want = 2 * g->cap;
+	}
+}
+
+static size_t
+count_lines(const char *s, size_t n)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c += s[i] == '\n';
+	return c;
+}
+
+static int
+too_complex(struct grep *g, const char *path, int code)
+{
+	struct ks_quote qp, qf;
+
+	return ks_err_set(g->err, EPROTO, KS_CODE_PROTOCOL,
+	    "grep regex \"%s\": too complex to search %s (PCRE2 error %d: "
+	    "match limit exceeded)", ks_quote(&qp, g->pattern),
+	    ks_quote(&qf, path), code);
+}
+
+/*
+ * The lines of buf[0..n) that match, in order, numbered as str::lines
+ * numbers them: split at '\n', a '\r' before it dropped, no line after
+ * a final '\n'. Returns 0, 1 when the sink stopped, or -EPROTO.
+ */
+static int
+search(struct grep *g, const char *path, const char *buf, size_t n)
+{
+	size_t pos = 0, counted = 0, line = 1, ls, le, len;
+	long long hit;
+	const char *nl;
+	int m;
+
+	while (pos < n) {
+		if ((hit = ks_rx_scan(g->rx, buf, n, pos)) < 0)
+			return too_complex(g, path, (int)hit);
+		if ((size_t)hit >= n)
+			break;
+		nl = memrchr(buf + pos, '\n', (size_t)hit - pos);
+		ls = nl != NULL ? (size_t)(nl - buf) + 1 : pos;
+		nl = memchr(buf + hit, '\n', n - (size_t)hit);
+		le = nl != NULL ? (size_t)(nl - buf) : n;
+		len = le - ls;
+		if (nl != NULL && len > 0 && buf[le - 1] == '\r')
+			len--;
+		line += count_lines(buf + counted, ls - counted);
+		counted = ls;
+		if ((m = ks_rx_match(g->rx, buf + ls, len)) < 0)
+			return too_complex(g, path, m);
+		if (m == 1 && g->sink->emit(g->sink->ctx, path, line,
+		    buf + ls, len) != 0)
+			return 1;
+		pos = le + 1;
+	}
+	return 0;
+}
+
+/* Searches the file name (of dirfd) at path; links are not followed
+ * below the root (nofollow). */
+static int
+search_file(struct grep *g, int dirfd, const char *name, const char *path,
+    bool nofollow)
+{
+	ssize_t n;
+	int fd;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY |
+	    (nofollow ? O_NOFOLLOW : 0));
+	if (fd < 0)
+		return 0;
+	n = read_file(g, fd);
+	close(fd);
+	if (n <= 0 || !utf8_valid((unsigned char *)g->buf, (size_t)n))
+		return 0;
+	return search(g, path, g->buf, (size_t)n);
+}
+
+static int
+on_entry(void *ctx, const struct ks_walk_ent *e)
+{
+	struct grep *g = ctx;
+	int rc;
+
+	/* The reference opens by path: past PATH_MAX it cannot. A name that
+	 * is not UTF-8 cannot be answered (it drops the connection). */
+	if (strlen(e->path) >= PATH_MAX ||
+	    !utf8_valid((const unsigned char *)e->name, strlen(e->name)) ||
+	    ks_ignore_skip(g->ig, e->path, e->type == DT_DIR) ||
+	    ks_path_denied(g->filter, e->path))
+		return KS_WALK_SKIP;
+	if (e->type != DT_REG ||
+	    (g->include != NULL && !ks_glob_match(g->include, e->name)))
+		return KS_WALK_NEXT;
+	rc = search_file(g, e->dirfd, e->name, e->path, true);
+	return rc == 1 ? KS_WALK_STOP : rc;
+}
+
+static int
+on_enter(void *ctx, int fd, const char *path)
+{
+	struct grep *g = ctx;
+
+	return ks_ignore_push(g->ig, fd, path);
+}
+
+static void
+on_leave(void *ctx)
+{
+	struct grep *g = ctx;
+
+	ks_ignore_pop(g->ig);
+}
+
+/*
+ * std's Path::file_name of a root that is a file, as a string for the
+ * include glob: the last component ("" when it is "..", when there is
+ * none, or when it is not UTF-8, as the reference's unwrap_or("")).
+ */
+static const char *
+file_name(const char *root, char *buf, size_t size)
+{
+	size_t end = strlen(root), start, n;
+
+	for (;;) {	/* trailing '/' and "/." are not components */
+		while (end > 1 && root[end - 1] == '/')
+			end--;
+		if (end >= 2 && root[end - 1] == '.' && root[end - 2] == '/')
+			end--;
+		else
+			break;
+	}
+	for (start = end; start > 0 && root[start - 1] != '/'; start--)
+		;
+	n = end - start;
+	if (n == 0 || n >= size || (n == 1 && root[start] == '.') ||
+	    (n == 2 && root[start] == '.' && root[start + 1] == '.') ||
+	    !utf8_valid((const unsigned char *)root + start, n))
+		return "";
+	memcpy(buf, root + start, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* A root that is a file is searched (through a link too); a directory
+ * is walked; anything else, or nothing there, gives no matches. */
+static int
+grep_root(struct grep *g, const char *root)
+{
+	struct ks_walk_ops ops = { on_entry, on_enter, on_leave, g };
+	char name[NAME_MAX + 1];
+	struct stat st;
+	int fd, rc;
+
+	if (stat(root, &st) < 0)
+		return 0;
+	if (S_ISREG(st.st_mode)) {
+		if (g->include != NULL && !ks_glob_match(g->include,
+		    file_name(root, name, sizeof(name))))
+			return 0;
+		return search_file(g, AT_FDCWD, root, root, false);
+	}
+	if (!S_ISDIR(st.st_mode) ||
+	    (fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return 0;
+	if ((rc = ks_ignore_open(root, &g->ig)) == 0)
+		rc = ks_walk_run(fd, root, &ops);
+	close(fd);
+	return rc;
+}
+
+/* Compiles the pattern, then the include glob, as the reference does. */
+static int
+compile(struct grep *g, const char *include)
+{
+	char why[KS_ERR_MAX];
+	struct ks_quote q;
+	int rc;
+
+	rc = ks_rx_compile(g->pattern, &g->rx, why, sizeof(why));
+	if (rc == -1)
+		return ks_err_set(g->err, EPROTO, KS_CODE_PROTOCOL,
+		    "grep regex \"%s\": %s", ks_quote(&q, g->pattern), why);
+	if (rc < 0)
+		return ks_err_os(g->err, -rc);
+	if (include == NULL ||
+	    (rc = ks_glob_compile(include, &g->include, g->err)) == 0)
+		return 0;
+	if (rc == -ENOMEM || g->err == NULL)
+		return rc == -ENOMEM ? ks_err_os(g->err, ENOMEM) : -EPROTO;
+	strcpy(why, g->err->msg);
+	return ks_err_set(g->err, EPROTO, KS_CODE_PROTOCOL,
+	    "grep include \"%s\": %s", ks_quote(&q, include), why);
+}
+
+int
+ks_grep_run(const char *pattern, const char *root, const char *include,
+    const struct ks_path_filter *filter, const struct ks_grep_sink *sink,
+    struct ks_err *err)
+{
+	struct grep g = { .pattern = pattern, .filter = filter,
+	    .sink = sink, .err = err };
+	int rc;
+
+	if ((rc = compile(&g, include)) == 0 &&
+	    (rc = grep_root(&g, root)) == -ENOMEM)
+		ks_err_os(err, ENOMEM);
+	ks_rx_free(g.rx);
+	ks_glob_free(g.include);
+	ks_ignore_free(g.ig);
+	free(g.buf);
+	return rc;
+}
