@@ -1,0 +1,525 @@
+/*
+ * client: spawning, connecting to and stopping a worker. Everything the
+ * child needs is built before fork, so that the API is safe to call from
+ * a threaded host.
+ */
+#include "client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "frame.h"
+#include "path.h"
+
+extern char **environ;
+
+#define NO_PROXY "localhost,127.0.0.1,::1,169.254.0.0/16,10.0.0.0/8," \
+	"172.16.0.0/12,192.168.0.0/16"
+/* Grace given to a worker to exit after shutdown, then after SIGTERM. */
+#define GRACE_MS 1000
+
+struct ks_client {
+	int fd;
+	pid_t pid;			/* 0: connected, not spawned */
+	char *sock;
+	struct ks_reader r;
+	struct ks_buf out;
+};
+
+static unsigned long socket_seq;
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+int
+ks_client_proxy_env(int port, const char *ca, struct ks_strv *out)
+{
+	static const char *const proxy[] = { "HTTP_PROXY", "HTTPS_PROXY",
+	    "http_proxy", "https_proxy" };
+	static const char *const cas[] = { "SSL_CERT_FILE",
+	    "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE" };
+	char buf[4200];
+	int rc = 0;
+
+	for (size_t i = 0; i < 4 && rc == 0; i++) {
+		snprintf(buf, sizeof(buf), "%s=http://127.0.0.1:%d", proxy[i],
+		    port);
+		rc = ks_strv_push(out, buf, strlen(buf));
+	}
+	if (rc == 0)
+		rc = ks_strv_push(out, "NO_PROXY=" NO_PROXY,
+		    strlen("NO_PROXY=" NO_PROXY));
+	if (rc == 0)
+		rc = ks_strv_push(out, "no_proxy=" NO_PROXY,
+		    strlen("no_proxy=" NO_PROXY));
+	for (size_t i = 0; ca != NULL && i < 4 && rc == 0; i++) {
+		snprintf(buf, sizeof(buf), "%s=%s", cas[i], ca);
+		rc = ks_strv_push(out, buf, strlen(buf));
+	}
+	return rc;
+}
+
+/* True when entry "NAME=..." sets a name that over (NAME=...) also sets. */
+static bool
+overridden(const char *entry, const struct ks_strv *over)
+{
+	size_t n = strcspn(entry, "=");
+
+	for (size_t i = 0; i < over->n; i++)
+		if (strncmp(over->v[i], entry, n + 1) == 0)
+			return true;
+	return false;
+}
+
+/* The child's environment: ours, less what is set anew, plus that. */
+static int
+build_env(const struct ks_client_opts *o, struct ks_strv *env)
+{
+	struct ks_strv over = { 0 };
+	char *pol = NULL;
+	int rc = 0;
+
+	if (o->policy_json != NULL) {
+		if (asprintf(&pol, "KODA_FS_WORKER_POLICY=%s",
+		    o->policy_json) < 0) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		if ((rc = ks_strv_take(&over, pol)) < 0)
+			goto out;
+	}
+	if (o->proxy_port > 0 && (rc = ks_client_proxy_env(o->proxy_port,
+	    o->ca_bundle, &over)) < 0)
+		goto out;
+	for (const char *const *e = o->env; e != NULL && *e != NULL; e++)
+		if ((rc = ks_strv_push(&over, *e, strlen(*e))) < 0)
+			goto out;
+	for (char **e = environ; *e != NULL; e++)
+		if (!overridden(*e, &over) &&
+		    (rc = ks_strv_push(env, *e, strlen(*e))) < 0)
+			goto out;
+	for (size_t i = 0; i < over.n && rc == 0; i++)
+		rc = ks_strv_push(env, over.v[i], strlen(over.v[i]));
+	/* execve wants the list NULL-terminated. */
+	if (rc == 0 && (rc = ks_strv_take(env, NULL)) == 0)
+		env->n--;
+out:
+	ks_strv_free(&over);
+	return rc;
+}
+
+/* The worker's command line: BIN (or this executable as
+ * koda-fs-worker) --socket SOCK [--root DIR]. */
+static void
+build_argv(const struct ks_client_opts *o, const char *sock,
+    const char **path, const char *argv[7])
+{
+	const char *bin = o->worker != NULL ? o->worker :
+	    getenv("KODA_FS_WORKER_BIN");
+	int n = 0;
+
+	*path = bin != NULL && *bin != '\0' ? bin : "/proc/self/exe";
+	argv[n++] = bin != NULL && *bin != '\0' ? bin : "koda-fs-worker";
+	argv[n++] = "--socket";
+	argv[n++] = sock;
+	if (o->root != NULL) {
+		argv[n++] = "--root";
+		argv[n++] = o->root;
+	}
+	argv[n] = NULL;
+}
+
+/* Waits up to ms for pid to exit; returns its status or -1. */
+static int
+reap_within(pid_t pid, int ms)
+{
+	long deadline = now_ms() + ms;
+	int st;
+
+	do {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return st;
+		usleep(1000);
+	} while (now_ms() < deadline);
+	return -1;
+}
+
+/* Describes how the worker ended, for messages. */
+static void
+describe_exit(int st, char *buf, size_t size)
+{
+	if (WIFEXITED(st))
+		snprintf(buf, size, "exited with status %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf, size, "was killed by signal %d", WTERMSIG(st));
+	else
+		snprintf(buf, size, "stopped (status %d)", st);
+}
+
+/*
+ * Waits until the worker prints "ready" on fd, it ends, or ms pass.
+ * Returns 0 when ready, or a negative errno with err set.
+ */
+static int
+wait_ready(pid_t pid, int fd, const char *bin, int ms, struct ks_err *err)
+{
+	char buf[64], how[64];
+	size_t have = 0;
+	long deadline = now_ms() + ms;
+	struct pollfd p = { fd, POLLIN, 0 };
+	ssize_t n;
+	int st;
+
+	for (;;) {
+		long left = deadline - now_ms();
+
+		if (left <= 0 || poll(&p, 1, (int)left) == 0)
+			return ks_err_set(err, ETIMEDOUT, KS_CODE_INTERNAL,
+			    "worker %s did not say ready within %d ms", bin, ms);
+		if ((n = read(fd, buf + have, sizeof(buf) - 1 - have)) < 0 &&
+		    errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		buf[have] = '\0';
+		if (strstr(buf, "ready\n") != NULL)
+			return 0;
+		if (have == sizeof(buf) - 1)
+			return ks_err_set(err, EPROTO, KS_CODE_INTERNAL,
+			    "worker %s printed '%.40s' instead of ready", bin,
+			    buf);
+	}
+	/* End of its stdout: it exited (give it a moment to be reapable),
+	 * or it closed stdout and hangs on. */
+	if ((st = reap_within(pid, 200)) >= 0) {
+		describe_exit(st, how, sizeof(how));
+		return ks_err_set(err, ECHILD, KS_CODE_INTERNAL, "worker %s %s "
+		    "before it was ready", bin, how);
+	}
+	return ks_err_set(err, EPROTO, KS_CODE_INTERNAL, "worker %s closed "
+	    "its output without saying ready", bin);
+}
+
+static int
+connect_sock(const char *path, int ms, int *out, struct ks_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	long deadline = now_ms() + ms;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return ks_err_set(err, ENAMETOOLONG, KS_CODE_INTERNAL,
+		    "socket path too long: %s", path);
+	strcpy(sa.sun_path, path);
+	for (;;) {
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+			return ks_err_set(err, errno, KS_CODE_INTERNAL,
+			    "socket: %s", strerror(errno));
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			*out = fd;
+			return 0;
+		}
+		close(fd);
+		if ((errno != ECONNREFUSED && errno != ENOENT &&
+		    errno != EAGAIN) || now_ms() >= deadline)
+			return ks_err_set(err, errno, KS_CODE_INTERNAL,
+			    "connect %s: %s", path, strerror(errno));
+		usleep(1000);
+	}
+}
+
+static struct ks_client *
+client_new(int fd, pid_t pid, char *sock)
+{
+	struct ks_client *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->fd = fd;
+	c->pid = pid;
+	c->sock = sock;
+	c->r.fd = fd;
+	return c;
+}
+
+/* Kills and reaps a worker that failed to start; removes its socket. */
+static void
+abandon(pid_t pid, const char *sock)
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	unlink(sock);
+}
+
+static pid_t
+start_child(const char *path, const char *const *argv, char *const *envp,
+    int out)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		/* Only async-signal-safe calls from here on. */
+		if (dup2(out, STDOUT_FILENO) < 0)
+			_exit(127);
+		execve(path, (char *const *)argv, envp);
+		_exit(127);
+	}
+	return pid;
+}
+
+int
+ks_client_spawn(const struct ks_client_opts *o, struct ks_client **out,
+    struct ks_err *err)
+{
+	struct ks_strv env = { 0 };
+	const char *argv[7], *path;
+	const char *tmp = getenv("TMPDIR");
+	char *sock = NULL;
+	int pfd[2] = { -1, -1 }, fd = -1, rc;
+	pid_t pid = -1;
+
+	*out = NULL;
+	if (asprintf(&sock, "%s/koda-fs-worker-%ld-%lu.sock",
+	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp", (long)getpid(),
+	    __atomic_fetch_add(&socket_seq, 1, __ATOMIC_RELAXED)) < 0)
+		return ks_err_os(err, ENOMEM);
+	build_argv(o, sock, &path, argv);
+	if ((rc = build_env(o, &env)) < 0 || pipe2(pfd, O_CLOEXEC) < 0) {
+		rc = ks_err_set(err, rc < 0 ? -rc : errno, KS_CODE_INTERNAL,
+		    "preparing worker %s: %s", argv[0], strerror(rc < 0 ?
+		    -rc : errno));
+		goto fail;
+	}
+	if ((pid = start_child(path, argv, env.v, pfd[1])) < 0) {
+		rc = ks_err_set(err, errno, KS_CODE_INTERNAL, "fork: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	close(pfd[1]);
+	pfd[1] = -1;
+	if ((rc = wait_ready(pid, pfd[0], argv[0], o->ready_ms > 0 ?
+	    o->ready_ms : 5000, err)) < 0 ||
+	    (rc = connect_sock(sock, o->connect_ms > 0 ? o->connect_ms : 2000,
+	    &fd, err)) < 0)
+		goto fail;
+	if ((*out = client_new(fd, pid, sock)) == NULL) {
+		rc = ks_err_os(err, ENOMEM);
+		goto fail;
+	}
+	close(pfd[0]);
+	ks_strv_free(&env);
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	abandon(pid, sock);
+	free(sock);
+	ks_strv_free(&env);
+	return rc;
+}
+
+int
+ks_client_connect(const char *sock, struct ks_client **out,
+    struct ks_err *err)
+{
+	char *copy = strdup(sock);
+	int fd = -1, rc;
+
+	*out = NULL;
+	if (copy == NULL)
+		return ks_err_os(err, ENOMEM);
+	if ((rc = connect_sock(sock, 0, &fd, err)) < 0) {
+		free(copy);
+		return rc;
+	}
+	if ((*out = client_new(fd, 0, copy)) == NULL) {
+		close(fd);
+		free(copy);
+		return ks_err_os(err, ENOMEM);
+	}
+	return 0;
+}
+
+/* Names the worker's end for a transport failure: its exit status when
+ * it has died. */
+static int
+transport(struct ks_client *c, int rc, const char *what, struct ks_err *err)
+{
+	char how[64], why[300];
+	int st;
+
+	snprintf(why, sizeof(why), "%.290s", err != NULL ? err->msg : "");
+	if (c->pid > 0 && waitpid(c->pid, &st, WNOHANG) == c->pid) {
+		describe_exit(st, how, sizeof(how));
+		c->pid = -1;	/* reaped */
+		return ks_err_set(err, rc, KS_CODE_INTERNAL, "%s: the worker "
+		    "%s", what, how);
+	}
+	return ks_err_set(err, rc, KS_CODE_INTERNAL, "%s: %s", what,
+	    why[0] ? why : "the worker closed the connection");
+}
+
+/* Writes the frame in c->out without ever raising SIGPIPE in the host. */
+static int
+send_frame(struct ks_client *c, struct ks_err *err)
+{
+	size_t n = ks_frame_size(&c->out), off = 0;
+	unsigned char *h = (unsigned char *)c->out.p;
+	ssize_t w;
+
+	if (n > KS_FRAME_MAX)
+		return ks_err_set(err, EMSGSIZE, KS_CODE_PROTOCOL, "request of "
+		    "%zu bytes exceeds the frame limit of %u", n, KS_FRAME_MAX);
+	h[0] = n >> 24;
+	h[1] = n >> 16;
+	h[2] = n >> 8;
+	h[3] = n;
+	while (off < c->out.len) {
+		w = send(c->fd, c->out.p + off, c->out.len - off, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return ks_err_set(err, errno, KS_CODE_INTERNAL, "%s",
+			    strerror(errno));
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+/* Gives a worker whose connection ended a moment to be reapable. */
+static void
+settle(struct ks_client *c)
+{
+	siginfo_t si;
+
+	for (int i = 0; i < 100 && c->pid > 0; i++) {
+		si.si_pid = 0;
+		if (waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG |
+		    WNOWAIT) < 0 || si.si_pid == c->pid)
+			return;
+		usleep(1000);
+	}
+}
+
+int
+ks_client_call(struct ks_client *c, const char *req, size_t len,
+    char **reply, size_t *rlen, struct ks_err *err)
+{
+	const char *payload;
+	size_t n;
+	int rc;
+
+	*reply = NULL;
+	if (c->fd < 0)
+		return ks_err_set(err, EPIPE, KS_CODE_INTERNAL, "the "
+		    "connection to the worker is closed");
+	if (ks_frame_begin(&c->out) < 0 || ks_buf_put(&c->out, req, len) < 0)
+		return ks_err_os(err, ENOMEM);
+	if ((rc = send_frame(c, err)) < 0) {
+		if (rc == -EMSGSIZE)
+			return rc;
+		settle(c);
+		return transport(c, rc, "sending the request", err);
+	}
+	if ((rc = ks_frame_read(&c->r, &payload, &n, err)) <= 0) {
+		settle(c);
+		if (rc == 0 && err != NULL)
+			err->msg[0] = '\0';
+		return transport(c, rc == 0 ? -EPIPE : rc,
+		    "waiting for the reply", err);
+	}
+	if ((*reply = malloc(n + 1)) == NULL)
+		return ks_err_os(err, ENOMEM);
+	memcpy(*reply, payload, n);
+	(*reply)[n] = '\0';
+	*rlen = n;
+	return 0;
+}
+
+static int
+stop_worker(struct ks_client *c)
+{
+	static const char req[] = "{\"kind\":\"shutdown\"}";
+	int st;
+
+	struct pollfd p = { c->fd, POLLIN, 0 };
+	const char *pong;
+	size_t n;
+
+	/* Ask, and take the answer: a worker whose last reply found no
+	 * reader would end with an error. */
+	if (c->fd >= 0 && ks_frame_begin(&c->out) == 0 &&
+	    ks_buf_put(&c->out, req, sizeof(req) - 1) == 0 &&
+	    send_frame(c, NULL) == 0 && poll(&p, 1, GRACE_MS) == 1)
+		(void)ks_frame_read(&c->r, &pong, &n, NULL);
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	if ((st = reap_within(c->pid, GRACE_MS)) >= 0)
+		return st;
+	kill(c->pid, SIGTERM);
+	if ((st = reap_within(c->pid, GRACE_MS)) >= 0)
+		return st;
+	kill(c->pid, SIGKILL);
+	while (waitpid(c->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return st;
+}
+
+int
+ks_client_close(struct ks_client *c)
+{
+	int st = 0;
+
+	if (c == NULL)
+		return 0;
+	if (c->pid > 0)
+		st = stop_worker(c);
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->pid != 0)
+		unlink(c->sock);	/* ours: it never outlives the worker */
+	ks_reader_free(&c->r);
+	ks_buf_free(&c->out);
+	free(c->sock);
+	free(c);
+	return st;
+}
+
+const char *
+ks_client_socket(const struct ks_client *c)
+{
+	return c->sock;
+}
+
+pid_t
+ks_client_pid(const struct ks_client *c)
+{
+	return c->pid > 0 ? c->pid : 0;
+}
