@@ -1,0 +1,591 @@
+/*
+ * check_proto: request decoding (every kind, every protocol error of
+ * SPEC §2) and the reply encoder's bytes, which must equal serde_json's.
+ */
+#include <check.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "frame.h"
+#include "proto.h"
+
+Suite *proto_suite(void);
+
+#define MALFORMED "malformed JSON payload: "
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static void
+decode_ok(const char *json, struct ks_req *req)
+{
+	struct ks_err err = { KS_CODE_NONE, "" };
+	int rc = ks_req_decode(json, strlen(json), req, &err);
+
+	ck_assert_msg(rc == 0, "%s: %s", json, err.msg);
+}
+
+START_TEST(ping_and_shutdown_decode)
+{
+	struct ks_req req;
+
+	decode_ok("{\"kind\":\"ping\"}", &req);
+	ck_assert_int_eq(req.kind, KS_REQ_PING);
+	ks_req_free(&req);
+	decode_ok("{\"kind\":\"shutdown\"}", &req);
+	ck_assert_int_eq(req.kind, KS_REQ_SHUTDOWN);
+	ks_req_free(&req);
+}
+END_TEST
+
+static const struct {
+	const char *json;
+	bool has_max;
+	uint64_t max;
+} reads[] = {
+	{ "{\"kind\":\"read\",\"path\":\"/a/b\"}", false, 0 },
+	{ "{\"kind\":\"read\",\"path\":\"/a/b\",\"max_bytes\":null}", false,
+	    0 },
+	{ "{\"kind\":\"read\",\"path\":\"/a/b\",\"max_bytes\":0}", true, 0 },
+	{ "{\"max_bytes\":4096,\"path\":\"/a/b\",\"kind\":\"read\"}", true,
+	    4096 },
+	{ "{\"kind\":\"read\",\"path\":\"/a/b\",\"max_bytes\":"
+	    "9223372036854775807}", true, 9223372036854775807ULL },
+	{ "{\"kind\":\"read\",\"path\":\"/a/b\",\"max_bytes\":"
+	    "9223372036854775808}", true, 9223372036854775808ULL },
+	{ "{\"kind\":\"read\",\"path\":\"/a/b\",\"max_bytes\":"
+	    "18446744073709551615}", true, 18446744073709551615ULL },
+};
+
+START_TEST(read_decodes_path_and_optional_max_bytes)
+{
+	struct ks_req req;
+
+	decode_ok(reads[_i].json, &req);
+	ck_assert_int_eq(req.kind, KS_REQ_READ);
+	ck_assert_str_eq(req.path, "/a/b");
+	ck_assert_uint_eq(req.path_len, 4);
+	ck_assert_int_eq(req.has_max, reads[_i].has_max);
+	ck_assert(req.max_bytes == reads[_i].max);
+	ks_req_free(&req);
+}
+END_TEST
+
+START_TEST(write_decodes_content_bytes)
+{
+	struct ks_req req;
+	char json[2048];
+	size_t n;
+
+	n = (size_t)snprintf(json, sizeof(json),
+	    "{\"kind\":\"write\",\"path\":\"f\",\"content\":[");
+	for (int v = 0; v < 256; v++)
+		n += (size_t)snprintf(json + n, sizeof(json) - n, "%s%d",
+		    v ? "," : "", v);
+	snprintf(json + n, sizeof(json) - n, "]}");
+	decode_ok(json, &req);
+	ck_assert_int_eq(req.kind, KS_REQ_WRITE);
+	ck_assert_str_eq(req.path, "f");
+	ck_assert_uint_eq(req.content_len, 256);
+	for (int v = 0; v < 256; v++)
+		ck_assert_uint_eq(req.content[v], (unsigned)v);
+	ks_req_free(&req);
+	decode_ok("{\"kind\":\"write\",\"path\":\"f\",\"content\":[]}", &req);
+	ck_assert_uint_eq(req.content_len, 0);
+	ks_req_free(&req);
+}
+END_TEST
+
+START_TEST(edit_glob_grep_stat_get_env_decode)
+{
+	struct ks_req req;
+
+	decode_ok("{\"kind\":\"edit\",\"path\":\"/f\",\"old_string\":\"a\\n\","
+	    "\"new_string\":\"\"}", &req);
+	ck_assert_int_eq(req.kind, KS_REQ_EDIT);
+	ck_assert_str_eq(req.path, "/f");
+	ck_assert_str_eq(req.old_s, "a\n");
+	ck_assert_uint_eq(req.old_len, 2);
+	ck_assert_str_eq(req.new_s, "");
+	ck_assert_uint_eq(req.new_len, 0);
+	ks_req_free(&req);
+	decode_ok("{\"kind\":\"glob\",\"pattern\":\"**/*.c\",\"root\":\"/r\"}",
+	    &req);
+	ck_assert_int_eq(req.kind, KS_REQ_GLOB);
+	ck_assert_str_eq(req.pattern, "**/*.c");
+	ck_assert_uint_eq(req.pattern_len, 6);
+	ck_assert_str_eq(req.root, "/r");
+	ks_req_free(&req);
+	decode_ok("{\"kind\":\"stat\",\"path\":\"/s\"}", &req);
+	ck_assert_int_eq(req.kind, KS_REQ_STAT);
+	ck_assert_str_eq(req.path, "/s");
+	ks_req_free(&req);
+	decode_ok("{\"kind\":\"get_env\",\"names\":[\"HOME\",\"X\"]}", &req);
+	ck_assert_int_eq(req.kind, KS_REQ_GET_ENV);
+	ck_assert_uint_eq(json_array_size(req.names), 2);
+	ck_assert_str_eq(json_string_value(json_array_get(req.names, 1)), "X");
+	ks_req_free(&req);
+}
+END_TEST
+
+static const struct {
+	const char *json;
+	const char *include;	/* NULL: none */
+} greps[] = {
+	{ "{\"kind\":\"grep\",\"pattern\":\"a+\",\"root\":\"/r\"}", NULL },
+	{ "{\"kind\":\"grep\",\"pattern\":\"a+\",\"root\":\"/r\","
+	    "\"include\":null}", NULL },
+	{ "{\"kind\":\"grep\",\"pattern\":\"a+\",\"root\":\"/r\","
+	    "\"include\":\"*.rs\"}", "*.rs" },
+};
+
+START_TEST(grep_decodes_with_include_absent_null_or_string)
+{
+	struct ks_req req;
+
+	decode_ok(greps[_i].json, &req);
+	ck_assert_int_eq(req.kind, KS_REQ_GREP);
+	ck_assert_str_eq(req.pattern, "a+");
+	ck_assert_str_eq(req.root, "/r");
+	if (greps[_i].include == NULL) {
+		ck_assert_ptr_null(req.include);
+	} else {
+		ck_assert_str_eq(req.include, greps[_i].include);
+		ck_assert_uint_eq(req.include_len, strlen(greps[_i].include));
+	}
+	ks_req_free(&req);
+}
+END_TEST
+
+START_TEST(nul_escape_in_a_path_is_kept_and_counted)
+{
+	static const char json[] = "{\"kind\":\"stat\",\"path\":\"a\\u0000b\"}";
+	struct ks_req req;
+
+	decode_ok(json, &req);
+	ck_assert_uint_eq(req.path_len, 3);
+	ck_assert(memcmp(req.path, "a\0b", 4) == 0);
+	ks_req_free(&req);
+}
+END_TEST
+
+START_TEST(unknown_extra_fields_are_ignored)
+{
+	static const char *const ok[] = {
+		"{\"kind\":\"ping\",\"extra\":{\"a\":[1,2,{\"b\":null}]}}",
+		"{\"id\":7,\"kind\":\"stat\",\"path\":\"/p\",\"mode\":\"x\"}",
+		"{\"kind\":\"ping\",\"x\":\"[[[[{{{{\\\"[[[\"}",
+		"{\"kind\":\"ping\",\"x\":99999999999999999999999}",
+		"{\"kind\":\"ping\",\"x\":-99999999999999999999999}",
+		"{\"kind\":\"ping\",\"x\":1.5e300}",
+	};
+	struct ks_req req;
+
+	decode_ok(ok[_i], &req);
+	ks_req_free(&req);
+}
+END_TEST
+
+/* Payloads that are protocol errors; msg NULL: only the prefix. */
+static const struct {
+	const char *json;
+	const char *msg;
+} bad[] = {
+	{ "", NULL },
+	{ "not json", NULL },
+	{ "{\"kind\":\"ping\"", NULL },
+	{ "{\"kind\":\"ping\"} x", NULL },
+	{ "[\"ping\"]", "invalid type: sequence, expected internally tagged "
+	    "enum Request" },
+	{ "\"ping\"", NULL },
+	{ "42", NULL },
+	{ "null", NULL },
+	{ "{}", "missing field `kind`" },
+	{ "{\"path\":\"/a\"}", "missing field `kind`" },
+	{ "{\"kind\":1}", "invalid type for `kind`" },
+	{ "{\"kind\":null}", "invalid type for `kind`" },
+	{ "{\"kind\":\"nope\"}", "unknown variant `nope`" },
+	{ "{\"kind\":\"PING\"}", "unknown variant `PING`" },
+	{ "{\"kind\":\"read\"}", "missing field `path`" },
+	{ "{\"kind\":\"read\",\"path\":null}", "invalid type: null, "
+	    "expected a string for `path`" },
+	{ "{\"kind\":\"read\",\"path\":7}", "invalid type: integer, expected "
+	    "a string for `path`" },
+	{ "{\"kind\":\"edit\",\"path\":\"/f\",\"old_string\":\"a\"}",
+	    "missing field `new_string`" },
+	{ "{\"kind\":\"glob\",\"pattern\":\"*\"}", "missing field `root`" },
+	{ "{\"kind\":\"grep\",\"pattern\":\"*\",\"root\":\"/\","
+	    "\"include\":3}", "invalid type: integer, expected a string for "
+	    "`include`" },
+	{ "{\"kind\":\"get_env\"}", "missing field `names`" },
+	{ "{\"kind\":\"get_env\",\"names\":\"HOME\"}", "invalid type: string, "
+	    "expected a sequence for `names`" },
+	{ "{\"kind\":\"get_env\",\"names\":[1]}", "invalid type: integer, "
+	    "expected a string in `names`" },
+	{ "{\"kind\":\"write\",\"path\":\"f\"}", "missing field `content`" },
+	{ "{\"kind\":\"write\",\"path\":\"f\",\"content\":\"abc\"}",
+	    "invalid type: string, expected a sequence for `content`" },
+	{ "{\"kind\":\"write\",\"path\":\"f\",\"content\":[256]}",
+	    "invalid value in `content`: integer out of range, expected u8" },
+	{ "{\"kind\":\"write\",\"path\":\"f\",\"content\":[-1]}",
+	    "invalid value in `content`: integer out of range, expected u8" },
+	{ "{\"kind\":\"write\",\"path\":\"f\",\"content\":[\"a\"]}",
+	    "invalid value in `content`: string, expected u8" },
+	{ "{\"kind\":\"write\",\"path\":\"f\",\"content\":[1.0]}",
+	    "invalid value in `content`: floating point, expected u8" },
+	{ "{\"kind\":\"read\",\"path\":\"f\",\"max_bytes\":-1}",
+	    "invalid type: negative integer, expected u64 for `max_bytes`" },
+	{ "{\"kind\":\"read\",\"path\":\"f\",\"max_bytes\":1.5}",
+	    "invalid type: floating point, expected u64 for `max_bytes`" },
+	{ "{\"kind\":\"read\",\"path\":\"f\",\"max_bytes\":"
+	    "18446744073709551616}", "invalid value: integer "
+	    "`18446744073709551616`, expected u64 for `max_bytes`" },
+	{ "{\"kind\":\"read\",\"path\":\"f\",\"max_bytes\":\"5\"}",
+	    "invalid type: string, expected u64 for `max_bytes`" },
+	/* A string must not pass for a widened big integer. */
+	{ "{\"kind\":\"read\",\"path\":\"f\",\"max_bytes\":\"\\u0000U5\"}",
+	    "invalid type: string, expected u64 for `max_bytes`" },
+	{ "{\"kind\":\"ping\",\"kind\":\"ping\"}", NULL },
+	{ "{\"kind\":\"stat\",\"path\":\"/a\",\"path\":\"/b\"}", NULL },
+	{ "{\"kind\":\"ping\\u0000\"}", "unknown variant `ping`" },
+};
+
+START_TEST(protocol_errors_are_malformed_json_payload)
+{
+	struct ks_req req;
+	struct ks_err err = { KS_CODE_NONE, "" };
+	char want[512];
+	int rc;
+
+	rc = ks_req_decode(bad[_i].json, strlen(bad[_i].json), &req, &err);
+	ck_assert_msg(rc < 0, "accepted: %s", bad[_i].json);
+	ck_assert_int_eq(err.code, KS_CODE_PROTOCOL);
+	ck_assert_msg(strncmp(err.msg, MALFORMED, strlen(MALFORMED)) == 0,
+	    "%s", err.msg);
+	if (bad[_i].msg != NULL) {
+		snprintf(want, sizeof(want), MALFORMED "%s", bad[_i].msg);
+		ck_assert_str_eq(err.msg, want);
+	}
+	ck_assert_ptr_null(req.doc);
+	ck_assert_ptr_null(req.content);
+}
+END_TEST
+
+START_TEST(duplicate_key_error_says_duplicate)
+{
+	static const char json[] = "{\"kind\":\"ping\",\"kind\":\"ping\"}";
+	struct ks_req req;
+	struct ks_err err;
+
+	ck_assert_int_lt(ks_req_decode(json, strlen(json), &req, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "duplicate"));
+}
+END_TEST
+
+/* {"kind":"ping","x":[[...0...]]}: depth levels, the object being 1. */
+static char *
+nested(unsigned depth, const char *open, const char *close)
+{
+	size_t n = depth - 1, ol = strlen(open), cl = strlen(close);
+	char *s = malloc(40 + n * (ol + cl)), *p = s;
+
+	p += sprintf(p, "{\"kind\":\"ping\",\"x\":");
+	for (size_t i = 0; i < n; i++, p += ol)
+		memcpy(p, open, ol);
+	*p++ = '0';
+	for (size_t i = 0; i < n; i++, p += cl)
+		memcpy(p, close, cl);
+	strcpy(p, "}");
+	return s;
+}
+
+START_TEST(nesting_of_128_levels_is_accepted_and_129_rejected)
+{
+	static const char *const open[] = { "[", "{\"a\":" };
+	static const char *const close[] = { "]", "}" };
+	struct ks_req req;
+	struct ks_err err;
+	char *ok = nested(128, open[_i], close[_i]);
+	char *deep = nested(129, open[_i], close[_i]);
+
+	ck_assert_msg(ks_req_decode(ok, strlen(ok), &req, &err) == 0, "%s",
+	    err.msg);
+	ks_req_free(&req);
+	ck_assert_int_lt(ks_req_decode(deep, strlen(deep), &req, &err), 0);
+	ck_assert_int_eq(err.code, KS_CODE_PROTOCOL);
+	ck_assert_str_eq(err.msg, MALFORMED "recursion limit exceeded");
+	free(ok);
+	free(deep);
+}
+END_TEST
+
+/* The escape serde_json writes for byte c, as an independent oracle. */
+static void
+serde_escape(unsigned char c, char *out)
+{
+	static const char *const named[256] = {
+		['"'] = "\\\"", ['\\'] = "\\\\", ['\b'] = "\\b", ['\f'] = "\\f",
+		['\n'] = "\\n", ['\r'] = "\\r", ['\t'] = "\\t",
+	};
+
+	if (named[c] != NULL)
+		strcpy(out, named[c]);
+	else if (c < 0x20)
+		sprintf(out, "\\u%04x", c);
+	else
+		sprintf(out, "%c", c);
+}
+
+START_TEST(json_str_escapes_each_byte_as_serde_json)
+{
+	unsigned char c = (unsigned char)_i;
+	struct ks_buf b = { 0 };
+	char want[16] = "\"";
+
+	serde_escape(c, want + 1);
+	strcat(want, "\"");
+	ck_assert_int_eq(ks_buf_put(&b, "ab", 2), 0);
+	ck_assert_int_eq(ks_json_str(&b, (const char *)&c, 1), 0);
+	ck_assert_uint_eq(b.len, 2 + strlen(want));
+	ck_assert_uint_eq(ks_json_str_size((const char *)&c, 1), b.len - 2);
+	ck_assert(memcmp(b.p, "ab", 2) == 0);
+	ck_assert(memcmp(b.p + 2, want, strlen(want)) == 0);
+	ks_buf_free(&b);
+}
+END_TEST
+
+static const struct {
+	const char *in;
+	size_t len;
+	const char *out;
+} strs[] = {
+	{ "", 0, "\"\"" },
+	{ "\x1b[0m", 4, "\"\\u001b[0m\"" },
+	{ "\0", 1, "\"\\u0000\"" },
+	{ "\x1f\x7f/", 3, "\"\\u001f\x7f/\"" },
+	{ "a\"b\\c\bd\fe\nf\rg\th", 15, "\"a\\\"b\\\\c\\bd\\fe\\nf\\rg\\th\"" },
+	{ "h\xC3\xA9 \xF0\x9F\x98\x80", 8, "\"h\xC3\xA9 \xF0\x9F\x98\x80\"" },
+	{ "\x0b\x0e", 2, "\"\\u000b\\u000e\"" },
+};
+
+START_TEST(json_str_writes_exact_bytes)
+{
+	struct ks_buf b = { 0 };
+	size_t n = strlen(strs[_i].out);
+
+	ck_assert_int_eq(ks_json_str(&b, strs[_i].in, strs[_i].len), 0);
+	ck_assert_uint_eq(b.len, n);
+	ck_assert_uint_eq(ks_json_str_size(strs[_i].in, strs[_i].len), n);
+	ck_assert(memcmp(b.p, strs[_i].out, n) == 0);
+	ks_buf_free(&b);
+}
+END_TEST
+
+/* Deterministic pseudo-random valid UTF-8 with every control byte. */
+static size_t
+random_utf8(unsigned *seed, char *out, size_t max)
+{
+	static const char *const multi[] = { "\xC3\xA9", "\xE2\x82\xAC",
+	    "\xF0\x9F\x98\x80", "\xDF\xBF", "\xEF\xBF\xBF" };
+	size_t n = 0, want = *seed % max;
+
+	while (n + 4 < want) {
+		*seed = *seed * 1103515245u + 12345u;
+		if ((*seed >> 16) % 5 == 0) {
+			const char *m = multi[(*seed >> 20) % 5];
+
+			memcpy(out + n, m, strlen(m));
+			n += strlen(m);
+		} else {
+			out[n++] = (char)((*seed >> 16) % 128);
+		}
+	}
+	return n;
+}
+
+START_TEST(json_str_round_trips_through_jansson)
+{
+	unsigned seed = 12345;
+	char in[512];
+	struct ks_buf b = { 0 };
+	json_error_t je;
+	json_t *v;
+
+	for (int round = 0; round < 500; round++) {
+		size_t n = random_utf8(&seed, in, sizeof(in));
+
+		b.len = 0;
+		ck_assert_int_eq(ks_json_str(&b, in, n), 0);
+		ck_assert_uint_eq(ks_json_str_size(in, n), b.len);
+		v = json_loadb(b.p, b.len, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+		    &je);
+		ck_assert_msg(v != NULL, "round %d: %s", round, je.text);
+		ck_assert_uint_eq(json_string_length(v), n);
+		ck_assert(memcmp(json_string_value(v), in, n) == 0);
+		json_decref(v);
+	}
+	ks_buf_free(&b);
+}
+END_TEST
+
+START_TEST(json_bytes_writes_a_compact_array)
+{
+	static const unsigned char some[] = { 0, 9, 10, 99, 100, 255 };
+	struct ks_buf b = { 0 };
+	unsigned char all[256];
+	char want[2048];
+	size_t n = 0;
+
+	ck_assert_int_eq(ks_json_bytes(&b, some, 0), 0);
+	ck_assert_uint_eq(b.len, 2);
+	ck_assert(memcmp(b.p, "[]", 2) == 0);
+	ck_assert_uint_eq(ks_json_bytes_size(some, 0), 2);
+	b.len = 0;
+	ck_assert_int_eq(ks_json_bytes(&b, some, 6), 0);
+	ck_assert_uint_eq(b.len, 19);
+	ck_assert(memcmp(b.p, "[0,9,10,99,100,255]", 19) == 0);
+	ck_assert_uint_eq(ks_json_bytes_size(some, 6), 19);
+	for (int v = 0; v < 256; v++) {
+		all[v] = (unsigned char)(255 - v);
+		n += (size_t)sprintf(want + n, "%c%d", v ? ',' : '[', 255 - v);
+	}
+	want[n++] = ']';
+	b.len = 0;
+	ck_assert_int_eq(ks_json_bytes(&b, all, 256), 0);
+	ck_assert_uint_eq(b.len, n);
+	ck_assert(memcmp(b.p, want, n) == 0);
+	ck_assert_uint_eq(ks_json_bytes_size(all, 256), n);
+	ks_buf_free(&b);
+}
+END_TEST
+
+START_TEST(json_u64_writes_decimal)
+{
+	struct ks_buf b = { 0 };
+
+	ck_assert_int_eq(ks_json_u64(&b, 0), 0);
+	ck_assert_int_eq(ks_json_raw(&b, ","), 0);
+	ck_assert_int_eq(ks_json_u64(&b, UINT64_MAX), 0);
+	ck_assert_uint_eq(b.len, 22);
+	ck_assert(memcmp(b.p, "0,18446744073709551615", 22) == 0);
+	ks_buf_free(&b);
+}
+END_TEST
+
+static const struct {
+	enum ks_code code;
+	const char *msg;
+	const char *json;
+} errors[] = {
+	{ KS_CODE_IO, "No such file or directory (os error 2)",
+	    "{\"kind\":\"error\",\"code\":\"io\",\"message\":\"No such file or "
+	    "directory (os error 2)\"}" },
+	{ KS_CODE_POLICY_DENIED, "write denied: '/a\"\n' is a critical "
+	    "system path", "{\"kind\":\"error\",\"code\":\"policy_denied\","
+	    "\"message\":\"write denied: '/a\\\"\\n' is a critical system "
+	    "path\"}" },
+	{ KS_CODE_PROTOCOL, "read error: early eof", "{\"kind\":\"error\","
+	    "\"code\":\"protocol\",\"message\":\"read error: early eof\"}" },
+	{ KS_CODE_UNIMPLEMENTED, "", "{\"kind\":\"error\",\"code\":"
+	    "\"unimplemented\",\"message\":\"\"}" },
+	{ KS_CODE_INTERNAL, "\x01", "{\"kind\":\"error\",\"code\":"
+	    "\"internal\",\"message\":\"\\u0001\"}" },
+};
+
+START_TEST(reply_error_is_a_whole_frame_with_kind_code_message)
+{
+	struct ks_buf b = { 0 };
+	struct ks_err err;
+	size_t n = strlen(errors[_i].json);
+
+	err.code = errors[_i].code;
+	snprintf(err.msg, sizeof(err.msg), "%s", errors[_i].msg);
+	ck_assert_int_eq(ks_buf_put(&b, "junk", 4), 0);
+	ck_assert_int_eq(ks_reply_error(&b, &err), 0);
+	ck_assert_uint_eq(b.len, 4 + n);
+	ck_assert_uint_eq(ks_frame_size(&b), n);
+	ck_assert(memcmp(b.p + 4, errors[_i].json, n) == 0);
+	ks_buf_free(&b);
+}
+END_TEST
+
+static const struct {
+	const char *s;
+	size_t len;
+	bool ok;
+} utf8[] = {
+	{ "", 0, true },
+	{ "plain ascii text, longer than eight bytes", 41, true },
+	{ "a\0b", 3, true },
+	{ "\xC3\xA9", 2, true },
+	{ "\xE2\x82\xAC", 3, true },
+	{ "\xF0\x9F\x98\x80", 4, true },
+	{ "\xF4\x8F\xBF\xBF", 4, true },		/* U+10FFFF */
+	{ "\xED\x9F\xBF", 3, true },			/* U+D7FF */
+	{ "\xEE\x80\x80", 3, true },			/* U+E000 */
+	{ "\xC0\xAF", 2, false },			/* overlong '/' */
+	{ "\xC1\xBF", 2, false },
+	{ "\xE0\x80\xAF", 3, false },			/* overlong */
+	{ "\xE0\x9F\xBF", 3, false },
+	{ "\xF0\x80\x80\xAF", 4, false },
+	{ "\xF0\x8F\xBF\xBF", 4, false },
+	{ "\xED\xA0\x80", 3, false },			/* surrogate */
+	{ "\xED\xBF\xBF", 3, false },
+	{ "\xF4\x90\x80\x80", 4, false },		/* > U+10FFFF */
+	{ "\xF5\x80\x80\x80", 4, false },
+	{ "\xFF", 1, false },
+	{ "\x80", 1, false },			/* lone continuation */
+	{ "\xC3", 1, false },				/* truncated */
+	{ "\xE2\x82", 2, false },
+	{ "\xF0\x9F\x98", 3, false },
+	{ "abcdefgh\xC3", 9, false },
+	{ "\xC3\x28", 2, false },			/* bad continuation */
+	{ "\xE2\x28\xA1", 3, false },
+	{ "\xF0\x9F\x28\x80", 4, false },
+};
+
+START_TEST(utf8_valid_accepts_only_well_formed_utf8)
+{
+	ck_assert_msg(ks_utf8_valid(utf8[_i].s, utf8[_i].len) == utf8[_i].ok,
+	    "case %d", _i);
+}
+END_TEST
+
+Suite *
+proto_suite(void)
+{
+	Suite *s = suite_create("proto");
+	TCase *dec = tcase_create("decode"), *enc = tcase_create("encode");
+
+	tcase_add_test(dec, ping_and_shutdown_decode);
+	tcase_add_loop_test(dec, read_decodes_path_and_optional_max_bytes, 0,
+	    NELEM(reads));
+	tcase_add_test(dec, write_decodes_content_bytes);
+	tcase_add_test(dec, edit_glob_grep_stat_get_env_decode);
+	tcase_add_loop_test(dec,
+	    grep_decodes_with_include_absent_null_or_string, 0, NELEM(greps));
+	tcase_add_test(dec, nul_escape_in_a_path_is_kept_and_counted);
+	tcase_add_loop_test(dec, unknown_extra_fields_are_ignored, 0, 6);
+	tcase_add_loop_test(dec, protocol_errors_are_malformed_json_payload, 0,
+	    NELEM(bad));
+	tcase_add_test(dec, duplicate_key_error_says_duplicate);
+	tcase_add_loop_test(dec,
+	    nesting_of_128_levels_is_accepted_and_129_rejected, 0, 2);
+	suite_add_tcase(s, dec);
+
+	tcase_add_loop_test(enc, json_str_escapes_each_byte_as_serde_json, 0,
+	    256);
+	tcase_add_loop_test(enc, json_str_writes_exact_bytes, 0, NELEM(strs));
+	tcase_add_test(enc, json_str_round_trips_through_jansson);
+	tcase_add_test(enc, json_bytes_writes_a_compact_array);
+	tcase_add_test(enc, json_u64_writes_decimal);
+	tcase_add_loop_test(enc,
+	    reply_error_is_a_whole_frame_with_kind_code_message, 0,
+	    NELEM(errors));
+	tcase_add_loop_test(enc, utf8_valid_accepts_only_well_formed_utf8, 0,
+	    NELEM(utf8));
+	suite_add_tcase(s, enc);
+	return s;
+}
