@@ -4,6 +4,7 @@ include config.mk
 ifeq ($(SANITIZE),1)
 O = build-san
 TIMEOUT_MULT = 4
+SANENV = UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer
 STATIC = 0
 OPT = -O1
@@ -91,7 +92,7 @@ check: deps
 	@$(MAKE) --no-print-directory check-run
 
 check-run: all $(CHECK)
-	KS_BIN=$(CURDIR)/$(BIN) KS_GOLDEN=$(CURDIR)/tests/golden \
+	$(SANENV) KS_BIN=$(CURDIR)/$(BIN) KS_GOLDEN=$(CURDIR)/tests/golden \
 		CK_TIMEOUT_MULTIPLIER=$(TIMEOUT_MULT) ./$(CHECK)
 
 demo: deps

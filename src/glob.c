@@ -605,7 +605,9 @@ read_kids(struct walk *w, size_t idx, const struct entry *e, struct node *h)
 	}
 	if (errno != 0)
 		rc = -errno;	/* the crate drops the whole directory */
-	qsort(w->todo + base, w->ntodo - base, sizeof(*w->todo), by_name_desc);
+	if (w->ntodo > base)
+		qsort(w->todo + base, w->ntodo - base, sizeof(*w->todo),
+		    by_name_desc);
 out:
 	if (d != NULL)
 		closedir(d);
