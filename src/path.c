@@ -400,6 +400,35 @@ absolute(const char *path)
 int
 ks_path_resolve(const char *path, char **out, struct ks_err *err)
 {
+	return ks_path_resolve_under(path, NULL, NULL, out, err);
+}
+
+/* Starts b at base's known resolution when path is base or below it;
+ * returns where the rest of path starts. */
+static const char *
+skip_known(const char *path, const char *base, const char *resolved,
+    struct pbuf *b)
+{
+	size_t n = base != NULL ? strlen(base) : 0;
+	struct comp_iter it = { resolved, false };
+	const char *c = NULL;
+	size_t len = 0;
+
+	while (n > 1 && base[n - 1] == '/')
+		n--;
+	if (n == 0 || base[0] != '/' || strncmp(path, base, n) != 0 ||
+	    (path[n] != '/' && path[n] != '\0'))
+		return path;
+	while (comp_next(&it, &c, &len) == COMP_NORMAL)
+		if (pbuf_push(b, c, len) < 0)
+			return NULL;
+	return path + n;
+}
+
+int
+ks_path_resolve_under(const char *path, const char *base,
+    const char *base_resolved, char **out, struct ks_err *err)
+{
 	struct pbuf b = { 0 };
 	struct comp_iter it;
 	char *rest = NULL;
@@ -409,7 +438,8 @@ ks_path_resolve(const char *path, char **out, struct ks_err *err)
 	enum comp_kind k;
 	int rc = -ENOMEM;
 
-	if ((rest = absolute(path)) == NULL)
+	if ((tail = skip_known(path, base, base_resolved, &b)) == NULL ||
+	    (rest = tail == path ? absolute(path) : strdup(tail)) == NULL)
 		goto out;
 	tail = rest;
 	for (;;) {

@@ -89,6 +89,14 @@ char *ks_path_join(const char *dir, const char *name);
 int ks_path_resolve(const char *path, char **out, struct ks_err *err);
 
 /*
+ * ks_path_resolve for a path that may lie under base, a directory whose
+ * resolution base_resolved is known (the worker's root): its components
+ * are not looked up again. base NULL: plain ks_path_resolve.
+ */
+int ks_path_resolve_under(const char *path, const char *base,
+    const char *base_resolved, char **out, struct ks_err *err);
+
+/*
  * The candidates of the write rule for path (SPEC §4 item 3): the path as
  * given, each hop of its symlink chain (the link's parent joined with its
  * target, not normalised) up to depth hops, in order. The final landing

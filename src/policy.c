@@ -578,6 +578,15 @@ git_config(const char *path)
 	    ks_path_has_components(path, ".git/hooks");
 }
 
+/* Resolves path; the root's own resolution is known already. */
+static int
+resolve(const struct ks_policy_ctx *ctx, const char *path, char **out,
+    struct ks_err *err)
+{
+	return ks_path_resolve_under(path, ctx->root, ctx->root_resolved, out,
+	    err);
+}
+
 static int
 deny(struct ks_err *err, const char *fmt, const char *a, const char *b)
 {
@@ -601,41 +610,49 @@ check_protected(const struct ks_policy_ctx *ctx, const char *path,
 	return 0;
 }
 
-/* Item 3 for one candidate: where it resolves must be writable. */
+/*
+ * Item 3 for one candidate: where it resolves must be writable. known is
+ * the candidate's resolution when the caller has it already (the path
+ * itself, and its landing place, which is its own resolution).
+ */
 static int
 check_candidate(const struct ks_policy_ctx *ctx, const char *path,
-    const char *cand, struct ks_err *err)
+    const char *cand, const char *known, struct ks_err *err)
 {
 	const struct ks_policy *p = ctx->policy;
 	char *res = NULL;
-	bool inside, carved;
+	const char *r = known;
+	bool inside, carved, outside;
 
 	if (fully_protected(ctx, cand) || critical(ctx, cand))
 		return deny(err, "write denied: symlink chain reaches "
 		    "protected path '%s'%s", cand, NULL);
 	/* A path that cannot be resolved (a loop) lands nowhere allowed. */
-	if (ks_path_resolve(cand, &res, NULL) < 0)
+	if (r == NULL && resolve(ctx, cand, &res, NULL) < 0)
 		return deny(err, "write denied: '%s' is outside writable "
 		    "root '%s'", path, ctx->root);
-	inside = ks_path_beneath(res, ctx->root_resolved);
-	carved = beneath_any(res, &p->deny_write_within_allow);
-	if (!inside && (carved || !beneath_any(res, &p->allow_write))) {
-		free(res);
-		return deny(err, "write denied: '%s' is outside writable "
-		    "root '%s'", path, ctx->root);
-	}
+	if (r == NULL)
+		r = res;
+	inside = ks_path_beneath(r, ctx->root_resolved);
+	carved = beneath_any(r, &p->deny_write_within_allow);
+	outside = !inside && (carved || !beneath_any(r, &p->allow_write));
 	free(res);
+	if (outside)
+		return deny(err, "write denied: '%s' is outside writable "
+		    "root '%s'", path, ctx->root);
 	if (inside && carved)
 		return deny(err, "write denied: '%s' is in a write-protected "
 		    "sub-path%s", path, NULL);
 	return 0;
 }
 
+/* The candidates, in order: the path, its symlink hops, the landing. */
 static int
 check_chain(const struct ks_policy_ctx *ctx, const char *path,
     const char *landing, bool *final_link, struct ks_err *err)
 {
 	struct ks_strv chain = { 0 };
+	const char *known;
 	int rc;
 
 	if ((rc = ks_path_chain(path, ks_policy_chain_depth(
@@ -645,9 +662,10 @@ check_chain(const struct ks_policy_ctx *ctx, const char *path,
 		return ks_err_os(err, -rc);
 	}
 	*final_link = chain.n > 2;
-	for (size_t i = 0; i < chain.n && rc == 0; i++)
-		if (ctx->root != NULL)
-			rc = check_candidate(ctx, path, chain.v[i], err);
+	for (size_t i = 0; i < chain.n && rc == 0 && ctx->root != NULL; i++) {
+		known = i == 0 || i + 1 == chain.n ? landing : NULL;
+		rc = check_candidate(ctx, path, chain.v[i], known, err);
+	}
 	ks_strv_free(&chain);
 	return rc;
 }
@@ -666,7 +684,7 @@ ks_policy_check_write(const struct ks_policy_ctx *ctx, const char *path,
 	if (ctx->root != NULL && strchr(path, '/') == NULL)
 		return deny(err, "write denied: '%s' is outside writable "
 		    "root '%s'", path, ctx->root);
-	if ((rc = ks_path_resolve(path, &res, err)) < 0)
+	if ((rc = resolve(ctx, path, &res, err)) < 0)
 		return rc;
 	if ((rc = check_chain(ctx, path, res, final_link, err)) < 0)
 		goto out;
@@ -708,7 +726,7 @@ ks_policy_check_read(const struct ks_policy_ctx *ctx, const char *path,
 
 	if ((rc = check_read_one(ctx, path, path, err)) < 0)
 		return rc;
-	if (ks_path_resolve(path, &res, NULL) < 0)
+	if (resolve(ctx, path, &res, NULL) < 0)
 		return 0;	/* a loop: the open fails with ELOOP itself */
 	rc = check_read_one(ctx, res, path, err);
 	free(res);
