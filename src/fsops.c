@@ -25,22 +25,83 @@
 /* Retries of an openat2 that a concurrent rename interrupted. */
 #define OPEN_RETRIES 8
 
+/* Opens one component at, never following a link: a link is ELOOP. */
+static int
+open_comp(int at, const char *name, bool last, int flags, mode_t mode)
+{
+	struct stat st;
+	int fd;
+
+	if (last && !(flags & O_PATH))
+		return openat(at, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+	if ((fd = openat(at, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode)) {
+		errno = S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR;
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * openat2's guarantee without openat2 (Linux before 5.6, valgrind): one
+ * component at a time from dirfd, no link followed, and no ".." to
+ * climb with (rel is a resolved, normalised path).
+ */
+static int
+open_walk(int dirfd, const char *rel, int flags, mode_t mode)
+{
+	char comp[NAME_MAX + 1];
+	int cur = dirfd, next;
+	size_t n;
+
+	if (*rel == '\0')
+		rel = ".";
+	for (;;) {
+		n = strcspn(rel, "/");
+		if (n > NAME_MAX) {
+			next = -ENAMETOOLONG;
+			break;
+		}
+		memcpy(comp, rel, n);
+		comp[n] = '\0';
+		rel += n;
+		while (*rel == '/')
+			rel++;
+		next = open_comp(cur, comp, *rel == '\0', flags, mode);
+		if (next < 0)
+			next = -errno;
+		if (cur != dirfd)
+			close(cur);
+		if (next < 0 || *rel == '\0')
+			break;
+		cur = next;
+	}
+	return next;
+}
+
 static int
 open_beneath(int dirfd, const char *rel, int flags, mode_t mode)
 {
+	static bool no_openat2;
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC),
 		.mode = (flags & O_CREAT) ? mode : 0,
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
 		    RESOLVE_NO_MAGICLINKS,
 	};
-	long fd;
+	long fd = -1;
 
-	for (int i = 0; i < OPEN_RETRIES; i++) {
+	for (int i = 0; i < OPEN_RETRIES && !no_openat2; i++) {
 		fd = syscall(SYS_openat2, dirfd, rel[0] ? rel : ".", &how,
 		    sizeof(how));
 		if (fd >= 0 || errno != EAGAIN)
 			break;
+	}
+	if (fd < 0 && (no_openat2 || errno == ENOSYS)) {
+		no_openat2 = true;
+		return open_walk(dirfd, rel, flags, mode);
 	}
 	return fd < 0 ? -errno : (int)fd;
 }

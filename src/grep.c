@@ -90,6 +90,9 @@ utf8_valid(const unsigned char *s, size_t n)
 	return true;
 }
 
+/* Zeroed bytes kept after the content read into g->buf. */
+#define READ_PAD 64
+
 /* Reads the regular file open at fd whole into g->buf; returns its
  * length, or -1 when it cannot be read (it is then passed over). */
 static ssize_t
@@ -106,7 +109,7 @@ read_file(struct grep *g, int fd)
 	stop = (size_t)st.st_size + GROWTH_MAX;
 	for (;;) {
 		if (want > g->cap) {
-			if ((p = realloc(g->buf, want)) == NULL)
+			if ((p = realloc(g->buf, want + READ_PAD)) == NULL)
 				return -1;
 			g->buf = p;
 			g->cap = want;
@@ -114,8 +117,12 @@ read_file(struct grep *g, int fd)
 		while (got < g->cap && (r = read(fd, g->buf + got,
 		    g->cap - got)) > 0)
 			got += (size_t)r;
-		if (got < g->cap || got >= stop)
+		if (got < g->cap || got >= stop) {
+			/* PCRE2's JIT reads whole vectors near the end of a
+			 * subject: let them be in bounds and defined. */
+			memset(g->buf + got, 0, READ_PAD);
 			return r < 0 ? -1 : (ssize_t)got;
+		}
 		want = 2 * g->cap;
 	}
 }

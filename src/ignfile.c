@@ -88,18 +88,58 @@ trim_end(const char *s, size_t n)
 	return n;
 }
 
-/* GitignoreBuilder::add_line: one line into a glob. A line whose glob
- * globset rejects is dropped, as there. */
+/* The glob of a rule: a "**" prefix unless it is anchored or holds a
+ * slash, and one more component after a trailing "**" component (so
+ * the directory itself is not matched). Caller frees; NULL on ENOMEM. */
+static char *
+rule_glob(const char *line, size_t n, bool absolute)
+{
+	char *glob;
+	size_t k = 0;
+
+	if ((glob = malloc(n + 8)) == NULL)
+		return NULL;
+	if (!absolute && memchr(line, '/', n) == NULL &&
+	    !(n >= 3 && memcmp(line, "**/", 3) == 0) &&
+	    !(n == 2 && memcmp(line, "**", 2) == 0))
+		memcpy(glob, "**/", k = 3);
+	memcpy(glob + k, line, n);
+	k += n;
+	glob[k] = '\0';
+	if (k >= 3 && strcmp(glob + k - 3, "/**") == 0)
+		strcpy(glob + k, "/*");
+	return glob;
+}
+
+static int
+add_rule(struct ks_ignfile *m, struct ks_ignrule r)
+{
+	struct ks_ignrule *v;
+
+	if (m->n == m->cap) {
+		m->cap = m->cap ? 2 * m->cap : 8;
+		if ((v = realloc(m->v, m->cap * sizeof(*v))) == NULL) {
+			ks_ignglob_free(r.g);
+			return -ENOMEM;
+		}
+		m->v = v;
+	}
+	m->v[m->n++] = r;
+	return 0;
+}
+
+/* GitignoreBuilder::add_line: one line into a rule. A line whose glob
+ * globset rejects is dropped, as there; so is one holding a NUL byte,
+ * which no path can match as written. */
 static int
 add_line(struct ks_ignfile *m, const char *line, size_t n)
 {
 	struct ks_ignrule r = { NULL, false, false };
 	bool absolute = false;
 	char *glob;
-	struct ks_ignrule *v;
 	int rc;
 
-	if (n > 0 && line[0] == '#')
+	if ((n > 0 && line[0] == '#') || memchr(line, '\0', n) != NULL)
 		return 0;
 	if (n < 2 || line[n - 2] != '\\' || line[n - 1] != ' ')
 		n = trim_end(line, n);
@@ -115,33 +155,13 @@ add_line(struct ks_ignfile *m, const char *line, size_t n)
 	}
 	if (n > 0 && line[n - 1] == '/')
 		r.only_dir = true, n--;
-	if ((glob = malloc(n + 8)) == NULL)
+	if ((glob = rule_glob(line, n, absolute)) == NULL)
 		return -ENOMEM;
-	glob[0] = '\0';
-	if (!absolute && memchr(line, '/', n) == NULL &&
-	    !(n >= 3 && memcmp(line, "**/", 3) == 0) &&
-	    !(n == 2 && memcmp(line, "**", 2) == 0))
-		strcpy(glob, "**/");
-	strncat(glob, line, n);
-	n = strlen(glob);
-	if (n >= 3 && strcmp(glob + n - 3, "/**") == 0)
-		strcat(glob, "/*");
 	rc = ks_ignglob_compile(glob, &r.g);
 	free(glob);
 	if (rc == -1)
 		return 0;
-	if (rc < 0)
-		return rc;
-	if (m->n == m->cap) {
-		m->cap = m->cap ? 2 * m->cap : 8;
-		if ((v = realloc(m->v, m->cap * sizeof(*v))) == NULL) {
-			ks_ignglob_free(r.g);
-			return -ENOMEM;
-		}
-		m->v = v;
-	}
-	m->v[m->n++] = r;
-	return 0;
+	return rc < 0 ? rc : add_rule(m, r);
 }
 
 bool

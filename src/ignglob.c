@@ -402,7 +402,7 @@ regex_room(const struct toks *t)
 	size_t room = 16;
 
 	for (size_t i = 0; i < t->n; i++) {
-		room += 24 + 2 * 4 * 7 * t->v[i].nr;
+		room += 24 + (size_t)56 * t->v[i].nr;
 		for (size_t j = 0; j < t->v[i].nalts; j++)
 			room += regex_room(&t->v[i].alts[j]) + 1;
 	}

@@ -684,7 +684,14 @@ ks_policy_check_write(const struct ks_policy_ctx *ctx, const char *path,
 	if (ctx->root != NULL && strchr(path, '/') == NULL)
 		return deny(err, "write denied: '%s' is outside writable "
 		    "root '%s'", path, ctx->root);
-	if ((rc = resolve(ctx, path, &res, err)) < 0)
+	/* With a root, a path that cannot be resolved cannot be shown to
+	 * lie beneath it: denied. A loop is the write's own error (ELOOP),
+	 * as the reference answers it. */
+	if ((rc = resolve(ctx, path, &res, err)) < 0 && rc != -ENOMEM &&
+	    rc != -ELOOP && ctx->root != NULL)
+		return deny(err, "write denied: '%s' is outside writable "
+		    "root '%s'", path, ctx->root);
+	if (rc < 0)
 		return rc;
 	if ((rc = check_chain(ctx, path, res, final_link, err)) < 0)
 		goto out;

@@ -115,6 +115,8 @@ emit_charset(struct em *e, const struct ks_rx_node *n)
 {
 	const struct ks_rx_node *k;
 
+	if (n->kid == NULL)
+		return false;
 	for (k = n->kid; k != NULL; k = k->next)
 		if (k->kind != KS_RX_LIT || k->flags != n->kid->flags ||
 		    (k->flags & KS_RX_FA) || k->lo > 0x7f)
@@ -299,7 +301,8 @@ emit_class(struct em *e, const struct ks_rx_node *n)
 		return what & KS_RXCLASS_ATOM;
 	if (e->nscan == e->capscan) {
 		e->capscan = e->capscan ? 2 * e->capscan : 4;
-		if ((v = realloc(e->scan, e->capscan * sizeof(*v))) == NULL) {
+		if ((v = realloc(e->scan, e->capscan *
+		    sizeof(struct ks_rx_node *))) == NULL) {
 			e->out.nomem = true;
 			return false;
 		}
@@ -456,8 +459,8 @@ rx_setup(struct ks_rx *rx, struct em *e, char *why, size_t whylen)
 {
 	if ((rx->md = pcre2_match_data_create(1, NULL)) == NULL ||
 	    (rx->mctx = pcre2_match_context_create(NULL)) == NULL ||
-	    (rx->stack = pcre2_jit_stack_create(32 * 1024,
-	    KS_RX_JIT_STACK_MAX, NULL)) == NULL)
+	    (rx->stack = pcre2_jit_stack_create((size_t)32 * 1024,
+	    (size_t)KS_RX_JIT_STACK_MAX, NULL)) == NULL)
 		return -ENOMEM;
 	pcre2_set_match_limit(rx->mctx, KS_RX_MATCH_LIMIT);
 	pcre2_set_heap_limit(rx->mctx, KS_RX_HEAP_LIMIT_KIB);

@@ -138,14 +138,11 @@ static void expr(const struct ks_rx_node *n, struct ks_rxbuf *b,
     struct parts *up);
 
 static void
-add_complex(struct parts *c, const char *s, const struct ks_rx_node *n)
+add_complex(struct parts *c, const struct ks_rx_node *n)
 {
 	if (c->complex.n > 0)
 		ks_rxbuf_str(&c->complex, "|");
-	if (s != NULL)
-		ks_rxbuf_str(&c->complex, s);
-	else
-		expr(n, &c->complex, c);
+	expr(n, &c->complex, c);
 }
 
 /*
@@ -213,7 +210,8 @@ add_perl(const struct ks_rx_node *n, struct parts *c)
 		break;
 	default:
 		if (n->neg)
-			add_complex(c, "[^" KS_RXCLASS_WORD "]", NULL);
+			ks_rxbuf_str(&c->complex, c->complex.n > 0 ?
+			    "|[^" KS_RXCLASS_WORD "]" : "[^" KS_RXCLASS_WORD "]");
 		else
 			ks_rxbuf_str(&c->simple, KS_RXCLASS_WORD);
 	}
@@ -224,7 +222,7 @@ static void
 items(const struct ks_rx_node *n, struct parts *c)
 {
 	const unsigned char *r;
-	uint32_t wide[16];
+	uint32_t wide[16] = { 0 };
 	size_t k;
 
 	switch (n->kind) {
@@ -254,7 +252,7 @@ items(const struct ks_rx_node *n, struct parts *c)
 		}
 		/* FALLTHROUGH */
 	default:			/* a negated bracket, an operation */
-		add_complex(c, NULL, n);
+		add_complex(c, n);
 	}
 }
 

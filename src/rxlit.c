@@ -85,7 +85,8 @@ required_alt(const struct ks_rx_node *k)
 		c = required(k);
 		if (c.n == 0 || all.n + c.n > KS_RXLIT_MAX)
 			return (struct ks_rxlit){ 0 };
-		memcpy(all.first + all.n, c.first, c.n * sizeof(c.first[0]));
+		memcpy(all.first + all.n, c.first, c.n *
+		    sizeof(const struct ks_rx_node *));
 		memcpy(all.len + all.n, c.len, c.n * sizeof(c.len[0]));
 		all.min = all.n == 0 || c.min < all.min ? c.min : all.min;
 		all.n += c.n;

@@ -154,7 +154,7 @@ static const uint32_t set_odi[] = {
 	0xe0002, 0xe001f, 0xe0080, 0xe00ff, 0xe01f0, 0xe0fff,
 };
 
-#define NSET(a) (sizeof(a) / sizeof(a[0]) / 2)
+#define NSET(a) (sizeof(a) / sizeof((a)[0]) / 2)
 
 /* The derived ones: the property minus the categories it is built on. */
 static const struct alias derived[] = {
@@ -231,7 +231,7 @@ find(const struct alias *tab, size_t n, const char *name)
 	return a != NULL ? a->canon : NULL;
 }
 
-#define FIND(tab, name) find(tab, sizeof(tab) / sizeof(tab[0]), name)
+#define FIND(tab, name) find((tab), sizeof(tab) / sizeof((tab)[0]), (name))
 
 /*
  * UAX44-LM3 as regex-syntax applies it: an "is" prefix, spaces,
@@ -250,7 +250,7 @@ normalize(const char *s, size_t n, char *out, size_t size)
 
 		if (b == ' ' || b == '_' || b == '-' || b > 0x7f)
 			continue;
-		out[w++] = (b >= 'A' && b <= 'Z') ? b + ('a' - 'A') : b;
+		out[w++] = (char)((b >= 'A' && b <= 'Z') ? b + ('a' - 'A') : b);
 	}
 	out[w] = '\0';
 	if (is && strcmp(out, "c") == 0)
@@ -337,8 +337,8 @@ script(const char *norm, const char *prop, struct ks_rxprop *out)
 	    strcmp(norm, "zyyy") == 0 || strcmp(norm, "inherited") == 0 ||
 	    strcmp(norm, "zinh") == 0 || strcmp(norm, "qaai") == 0)) {
 		out->kind = KS_RXPROP_EXPR;
-		out->expr = norm[0] == 'c' || norm[1] == 'y' ? scx_common :
-		    scx_inherited;
+		out->expr = strcmp(norm, "common") == 0 ||
+		    strcmp(norm, "zyyy") == 0 ? scx_common : scx_inherited;
 		return 0;
 	}
 	set_esc(out, prop, norm);

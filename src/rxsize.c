@@ -111,7 +111,7 @@ atom_cost(struct sizing *z, const struct ks_rx_node *n)
 	case KS_RX_LIT:
 		if (!(n->flags & KS_RX_FI) || (n->lo < 0x80 &&
 		    ((n->lo | 0x20) < 'a' || (n->lo | 0x20) > 'z')))
-			return 32.0 * u8len(n->lo);
+			return 32.0 * (double)u8len(n->lo);
 		return n->lo >= 0x80 ? 160 : (n->lo | 0x20) == 'k' ||
 		    (n->lo | 0x20) == 's' ? 224 : 96;
 	case KS_RX_DOT:

@@ -187,7 +187,7 @@ START_TEST(golden_session_replays_identically)
 	char *base, *cwd, *req, *want, *got, *envs[16] = { NULL };
 	struct ks_proc p;
 	struct statfs sf;
-	int n = 0, bad = 0, i = 0;
+	int n = 0, bad = 0, i = 0, st;
 	FILE *f;
 	static char buf[1 << 21];
 	char fname[4096];
@@ -230,7 +230,9 @@ START_TEST(golden_session_replays_identically)
 		json_decref(line);
 	}
 	fclose(f);
-	ck_assert_int_eq(ks_finish(&p), 0);
+	st = ks_finish(&p);
+	ck_assert_msg(st == 0, "worker status %d; its stderr:\n%.4000s", st,
+	    p.errtext);
 	free(p.errtext);
 	ks_rmtree(base);
 	for (i = 0; envs[i] != NULL; i++)

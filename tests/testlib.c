@@ -168,11 +168,14 @@ child(int in, int out, int errfd, const char *const *argv,
 {
 	const char *av[32] = { "koda-fs-worker" }, *ev[36];
 	int n = 1, m = 0;
-	char home[4200], path[] = "PATH=/usr/bin:/bin";
+	char home[4200], path[] = "PATH=/usr/bin:/bin", *vg = NULL;
 
 	dup2(in, 0);
 	dup2(out, 1);
 	dup2(errfd, 2);
+	if (getenv("KS_VG_BIN") != NULL &&
+	    asprintf(&vg, "KS_VG_BIN=%s", getenv("KS_VG_BIN")) < 0)
+		_exit(126);
 	for (; argv != NULL && *argv != NULL && n < 31; argv++)
 		av[n++] = *argv;
 	av[n] = NULL;
@@ -183,6 +186,9 @@ child(int in, int out, int errfd, const char *const *argv,
 	 * seccomp filter kills: confined workers run without it. */
 	ev[m++] = "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1";
 	ev[m++] = "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1";
+	/* Under `make valgrind` the worker is a wrapper that needs this. */
+	if (vg != NULL)
+		ev[m++] = vg;
 	/* The caller's HOME, if it gives one, wins. */
 	for (const char *const *e = env; e != NULL && *e != NULL; e++)
 		if (strncmp(*e, "HOME=", 5) == 0)
