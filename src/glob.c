@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "proto.h"
 #include "path.h"
 
 #define ERR_WILDCARDS	"wildcards are either regular `*` or recursive `**`"
@@ -100,18 +101,6 @@ utf8_next(const char *p, uint32_t *cp)
 		return 0;
 	*cp = c;
 	return n;
-}
-
-static bool
-utf8_valid(const char *s)
-{
-	uint32_t c;
-	size_t n;
-
-	for (; *s != '\0'; s += n)
-		if ((n = utf8_next(s, &c)) == 0)
-			return false;
-	return true;
 }
 
 static int
@@ -337,7 +326,7 @@ match_from(const struct ks_glob_pat *p, const char *s, size_t ti)
 bool
 ks_glob_match(const struct ks_glob_pat *p, const char *s)
 {
-	return utf8_valid(s) && match_from(p, s, 0) == MATCH;
+	return ks_utf8_valid(s, strlen(s)) && match_from(p, s, 0) == MATCH;
 }
 
 /*
@@ -592,7 +581,7 @@ read_kids(struct walk *w, size_t idx, const struct entry *e, struct node *h)
 		goto out;
 	for (errno = 0; (de = readdir(d)) != NULL; errno = 0) {
 		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0 || !utf8_valid(de->d_name))
+		    strcmp(de->d_name, "..") == 0 || !ks_utf8_valid(de->d_name, strlen(de->d_name)))
 			continue;
 		if ((rc = make_child(e, h, de->d_name, strlen(de->d_name),
 		    curdir, &c)) < 0)

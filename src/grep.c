@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "proto.h"
 #include "glob.h"
 #include "ignore.h"
 #include "path.h"
@@ -48,47 +49,6 @@ struct grep {
 	char *buf;			/* the file being searched */
 	size_t cap;
 };
-
-/*
- * str::from_utf8's rules: no overlong forms, no surrogates, nothing
- * past U+10FFFF (a NUL is fine). ASCII goes eight bytes at a time.
- */
-static bool
-utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0, k;
-	uint64_t w;
-	uint32_t c;
-
-	while (i < n) {
-		if (i + 8 <= n) {
-			memcpy(&w, s + i, 8);
-			if ((w & 0x8080808080808080ull) == 0) {
-				i += 8;
-				continue;
-			}
-		}
-		if ((c = s[i]) < 0x80) {
-			i++;
-			continue;
-		}
-		k = c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 :
-		    c >= 0xf0 && c < 0xf5 ? 4 : 0;
-		if (k == 0 || i + k > n)
-			return false;
-		c &= 0x7f >> k;
-		for (size_t j = 1; j < k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return false;
-			c = c << 6 | (s[i + j] & 0x3f);
-		}
-		if ((k == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
-		    (k == 4 && (c < 0x10000 || c > 0x10ffff)))
-			return false;
-		i += k;
-	}
-	return true;
-}
 
 /* Zeroed bytes kept after the content read into g->buf. */
 #define READ_PAD 64
@@ -200,7 +160,7 @@ search_file(struct grep *g, int dirfd, const char *name, const char *path,
 		return 0;
 	n = read_file(g, fd);
 	close(fd);
-	if (n <= 0 || !utf8_valid((unsigned char *)g->buf, (size_t)n))
+	if (n <= 0 || !ks_utf8_valid(g->buf, (size_t)n))
 		return 0;
 	return search(g, path, g->buf, (size_t)n);
 }
@@ -214,7 +174,7 @@ on_entry(void *ctx, const struct ks_walk_ent *e)
 	/* The reference opens by path: past PATH_MAX it cannot. A name that
 	 * is not UTF-8 cannot be answered (it drops the connection). */
 	if (strlen(e->path) >= PATH_MAX ||
-	    !utf8_valid((const unsigned char *)e->name, strlen(e->name)) ||
+	    !ks_utf8_valid(e->name, strlen(e->name)) ||
 	    ks_ignore_skip(g->ig, e->path, e->type == DT_DIR) ||
 	    ks_path_denied(g->filter, e->path))
 		return KS_WALK_SKIP;
@@ -264,7 +224,7 @@ file_name(const char *root, char *buf, size_t size)
 	n = end - start;
 	if (n == 0 || n >= size || (n == 1 && root[start] == '.') ||
 	    (n == 2 && root[start] == '.' && root[start + 1] == '.') ||
-	    !utf8_valid((const unsigned char *)root + start, n))
+	    !ks_utf8_valid(root + start, n))
 		return "";
 	memcpy(buf, root + start, n);
 	buf[n] = '\0';

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ignglob.h"
+#include "proto.h"
 
 /* A bound on one ignore file: a larger one is read only this far. */
 #define FILE_MAX (16u << 20)
@@ -164,30 +165,6 @@ add_line(struct ks_ignfile *m, const char *line, size_t n)
 	return rc < 0 ? rc : add_rule(m, r);
 }
 
-bool
-ks_ignfile_utf8(const unsigned char *s, size_t n)
-{
-	for (size_t i = 0, k; i < n; i += k) {
-		uint32_t c = s[i], min;
-
-		k = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 :
-		    c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
-		if (k == 0 || i + k > n)
-			return false;
-		min = k == 2 ? 0x80 : k == 3 ? 0x800 : 0x10000;
-		c &= 0x7f >> k;
-		for (size_t j = 1; j < k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return false;
-			c = c << 6 | (s[i + j] & 0x3f);
-		}
-		if (k > 1 && (c < min || c > 0x10ffff ||
-		    (c >= 0xd800 && c <= 0xdfff)))
-			return false;
-	}
-	return true;
-}
-
 /*
  * Reads a regular file (path relative to dirfd) whole, or up to
  * FILE_MAX. Anything else (missing, a directory, a FIFO that would
@@ -247,7 +224,7 @@ ks_ignfile_add(struct ks_ignfile *m, int dirfd, const char *path)
 		len = (size_t)(nl - line);
 		if (nl < buf + n && len > 0 && line[len - 1] == '\r')
 			len--;
-		if (!ks_ignfile_utf8((unsigned char *)line,
+		if (!ks_utf8_valid(line,
 		    (size_t)(nl - line)))
 			break;
 		rc = add_line(m, line, len);

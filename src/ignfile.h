@@ -43,7 +43,4 @@ void ks_ignfile_free(struct ks_ignfile *f);
  */
 ssize_t ks_ignfile_read(int dirfd, const char *path, char **out);
 
-/* True when s[0..n) is UTF-8 as Rust's str accepts it. */
-bool ks_ignfile_utf8(const unsigned char *s, size_t n);
-
 #endif

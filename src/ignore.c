@@ -23,6 +23,7 @@
 
 #include "ignfile.h"
 #include "path.h"
+#include "proto.h"
 
 /* Rust's \\s: White_Space. */
 #define WS "[\\t-\\r \\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}" \
@@ -135,7 +136,7 @@ first_line(int dirfd, const char *path)
 	len = nl != NULL ? (size_t)(nl - buf) : (size_t)n;
 	if (nl != NULL && len > 0 && buf[len - 1] == '\r')
 		len--;
-	if (ks_ignfile_utf8((unsigned char *)buf, len) &&
+	if (ks_utf8_valid(buf, len) &&
 	    (line = malloc(len + 1)) != NULL) {
 		memcpy(line, buf, len);
 		line[len] = '\0';

@@ -5,6 +5,7 @@
  * original's NestLimiter counts it.
  */
 #include "rxparse.h"
+#include "proto.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -414,31 +415,6 @@ names_unique(struct parser *P)
 	return true;
 }
 
-/* Rust's str holds only UTF-8 without surrogates. */
-static bool
-utf8_ok(const unsigned char *s, size_t n)
-{
-	for (size_t i = 0, k; i < n; i += k) {
-		uint32_t c = s[i], min;
-
-		k = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 :
-		    c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
-		if (k == 0 || i + k > n)
-			return false;
-		min = k == 2 ? 0x80 : k == 3 ? 0x800 : 0x10000;
-		c &= 0x7f >> k;
-		for (size_t j = 1; j < k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return false;
-			c = c << 6 | (s[i + j] & 0x3f);
-		}
-		if (k > 1 && (c < min || c > 0x10ffff ||
-		    (c >= 0xd800 && c <= 0xdfff)))
-			return false;
-	}
-	return true;
-}
-
 int
 ks_rxparse_run(const char *pat, size_t len, struct ks_rx_tree *t,
     const char **why)
@@ -447,7 +423,7 @@ ks_rxparse_run(const char *pat, size_t len, struct ks_rx_tree *t,
 	int rc = 0;
 
 	t->root = t->all = NULL;
-	if (!utf8_ok((const unsigned char *)pat, len)) {
+	if (!ks_utf8_valid(pat, len)) {
 		*why = "pattern is not valid UTF-8";
 		return -1;
 	}
