@@ -28,9 +28,9 @@ struct opts {
 };
 
 static int
-usage(void)
+usage_to(FILE *f)
 {
-	fprintf(stderr, "usage: koda-sandbox host-client [--root DIR] "
+	fprintf(f, "usage: koda-sandbox host-client [--root DIR] "
 	    "[--policy FILE|-] [--worker BIN]\n"
 	    "         [--proxy-port N] [--connect SOCK] [--json] REQUEST "
 	    "[ARGS]\n"
@@ -42,30 +42,10 @@ usage(void)
 	return KS_EXIT_USAGE;
 }
 
-/* Reads all of fd into a new buffer (NUL-terminated); NULL on error. */
-static char *
-slurp_fd(int fd, size_t *len)
+static int
+usage(void)
 {
-	struct ks_buf b = { 0 };
-	ssize_t n;
-
-	do {
-		if (ks_buf_reserve(&b, 65536) < 0) {
-			ks_buf_free(&b);
-			return NULL;
-		}
-		n = read(fd, b.p + b.len, b.cap - b.len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ks_buf_free(&b);
-			return NULL;
-		}
-		b.len += (size_t)n;
-	} while (n != 0);
-	b.p[b.len] = '\0';
-	*len = b.len;
-	return b.p;
+	return usage_to(stderr);
 }
 
 /* Reads and checks the policy; keeps its CA bundle for the proxy. */
@@ -75,15 +55,11 @@ load_policy(struct opts *o)
 	struct ks_policy p;
 	struct ks_err e;
 	size_t len;
-	int fd = strcmp(o->policy_file, "-") == 0 ? STDIN_FILENO :
-	    open(o->policy_file, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0 || (o->policy = slurp_fd(fd, &len)) == NULL) {
+	if ((o->policy = ks_read_file(o->policy_file, &len)) == NULL) {
 		warn("--policy %s", o->policy_file);
 		return -1;
 	}
-	if (fd != STDIN_FILENO)
-		close(fd);
 	if (ks_policy_parse(o->policy, len, &p, NULL, NULL, &e) < 0) {
 		warnx("--policy %s: %s", o->policy_file, e.msg);
 		return -1;
@@ -163,7 +139,7 @@ build_write(struct ks_buf *b, int argc, char **argv)
 
 	if (argc != 2)
 		return -2;
-	if ((data = slurp_fd(STDIN_FILENO, &len)) == NULL)
+	if ((data = ks_read_file("-", &len)) == NULL)
 		err(KS_EXIT_TRANSPORT, "reading stdin");
 	rc = put_head(b, "write") < 0 || put_field(b, "path", argv[1]) < 0 ||
 	    ks_json_raw(b, ",\"content\":") < 0 ||
@@ -332,6 +308,20 @@ show(const char *text, size_t len, bool json, int argc, char **argv)
 	return rc;
 }
 
+/* The reply line for an input line that could not be sent. */
+static void
+batch_error(struct ks_buf *b, size_t n, const struct ks_err *e)
+{
+	char msg[KS_ERR_MAX + 32];
+
+	snprintf(msg, sizeof(msg), "batch line %zu: %.8000s", n, e->msg);
+	b->len = 0;
+	ks_json_raw(b, "{\"kind\":\"error\",\"code\":\"protocol\","
+	    "\"message\":");
+	ks_json_str(b, msg, strlen(msg));
+	printf("%.*s}\n", (int)b->len, b->p);
+}
+
 /* batch: one request per input line, one reply per output line. */
 static int
 batch(struct ks_client *c)
@@ -342,25 +332,23 @@ batch(struct ks_client *c)
 	struct ks_req req;
 	struct ks_err e;
 	ssize_t len;
+	int rc;
 
 	while ((len = getline(&line, &cap, stdin)) >= 0) {
 		n++;
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
 		if (ks_req_decode(line, (size_t)len, &req, &e) < 0) {
-			char msg[KS_ERR_MAX + 32];
-
-			snprintf(msg, sizeof(msg), "batch line %zu: %.8000s", n,
-			    e.msg);
-			b.len = 0;
-			ks_json_raw(&b, "{\"kind\":\"error\",\"code\":\"protocol\","
-			    "\"message\":");
-			ks_json_str(&b, msg, strlen(msg));
-			printf("%.*s}\n", (int)b.len, b.p);
+			batch_error(&b, n, &e);
 			continue;
 		}
 		ks_req_free(&req);
-		if (ks_client_call(c, line, (size_t)len, &reply, &rlen, &e) < 0) {
+		if ((rc = ks_client_call(c, line, (size_t)len, &reply, &rlen,
+		    &e)) == -EMSGSIZE) {
+			batch_error(&b, n, &e);	/* not sent: go on */
+			continue;
+		}
+		if (rc < 0) {
 			fflush(stdout);
 			warnx("batch line %zu: %s", n, e.msg);
 			free(line);
@@ -394,7 +382,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			continue;
 		}
 		if (strcmp(argv[i], "--help") == 0) {
-			usage();
+			usage_to(stdout);
 			exit(KS_EXIT_OK);
 		}
 		if (i + 1 >= argc)

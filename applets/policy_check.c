@@ -61,37 +61,6 @@ flush_out(void)
 		err(KS_EXIT_USAGE, "write standard output");
 }
 
-/* The whole of file ("-": standard input), NUL-terminated; NULL with
- * errno set when it cannot be read. Caller frees. */
-static char *
-slurp(const char *file, size_t *len)
-{
-	struct ks_buf b = { 0 };
-	int fd = strcmp(file, "-") == 0 ? STDIN_FILENO :
-	    open(file, O_RDONLY | O_CLOEXEC);
-	ssize_t n = 1;
-
-	while (fd >= 0 && n != 0) {
-		if (ks_buf_reserve(&b, 65536) < 0) {
-			errno = ENOMEM;
-			break;
-		}
-		if ((n = read(fd, b.p + b.len, b.cap - b.len - 1)) < 0 &&
-		    errno != EINTR)
-			break;
-		b.len += n > 0 ? (size_t)n : 0;
-	}
-	if (fd > STDIN_FILENO)
-		close(fd);
-	if (n != 0) {
-		ks_buf_free(&b);
-		return NULL;
-	}
-	b.p[b.len] = '\0';
-	*len = b.len;
-	return b.p;
-}
-
 /* Loads the policy as the worker would accept it; a bad or unreadable
  * one ends the run (exit 2). NULL: the default policy. */
 static void
@@ -105,7 +74,7 @@ load_policy(const char *file, struct ks_policy *p)
 		ks_policy_init(p);
 		return;
 	}
-	if ((text = slurp(file, &len)) == NULL)
+	if ((text = ks_read_file(file, &len)) == NULL)
 		err(KS_EXIT_USAGE, "read policy %s", file);
 	if (ks_policy_parse(text, len, p, NULL, NULL, &e) < 0)
 		errx(KS_EXIT_USAGE, "%s: %s", file, e.msg);
@@ -282,7 +251,7 @@ cmd_validate(const char *file)
 	size_t len, n;
 	char *text;
 
-	if ((text = slurp(file, &len)) == NULL)
+	if ((text = ks_read_file(file, &len)) == NULL)
 		err(KS_EXIT_USAGE, "read policy %s", file);
 	if (ks_policy_parse(text, len, &p, &problems, &unknown, &e) < 0 &&
 	    problems.n == 0)

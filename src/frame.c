@@ -6,6 +6,7 @@
 #include "frame.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -167,4 +168,33 @@ ks_frame_send(int fd, struct ks_buf *b, struct ks_err *err)
 		off += (size_t)w;
 	}
 	return 0;
+}
+
+char *
+ks_read_file(const char *file, size_t *len)
+{
+	struct ks_buf b = { 0 };
+	int fd = strcmp(file, "-") == 0 ? STDIN_FILENO :
+	    open(file, O_RDONLY | O_CLOEXEC);
+	ssize_t n = 1;
+
+	while (fd >= 0 && n != 0) {
+		if (ks_buf_reserve(&b, 65536) < 0) {
+			errno = ENOMEM;
+			break;
+		}
+		if ((n = read(fd, b.p + b.len, b.cap - b.len - 1)) < 0 &&
+		    errno != EINTR)
+			break;
+		b.len += n > 0 ? (size_t)n : 0;
+	}
+	if (fd > STDIN_FILENO)
+		close(fd);
+	if (n != 0) {
+		ks_buf_free(&b);
+		return NULL;
+	}
+	b.p[b.len] = '\0';
+	*len = b.len;
+	return b.p;
 }

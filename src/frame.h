@@ -59,4 +59,11 @@ size_t ks_frame_size(const struct ks_buf *b);
  */
 int ks_frame_send(int fd, struct ks_buf *b, struct ks_err *err);
 
+/*
+ * The whole of file ("-": standard input) in a new NUL-terminated buffer
+ * (caller frees) and its length; NULL with errno set when it cannot be
+ * read.
+ */
+char *ks_read_file(const char *file, size_t *len);
+
 #endif
