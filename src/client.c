@@ -283,6 +283,9 @@ start_child(const char *path, const char *const *argv, char *const *envp,
 		/* Only async-signal-safe calls from here on. */
 		if (dup2(out, STDOUT_FILENO) < 0)
 			_exit(127);
+		/* The host's other files are none of the worker's business
+		 * (it could read them through /dev/fd). */
+		close_range(3, ~0U, 0);
 		execve(path, (char *const *)argv, envp);
 		_exit(127);
 	}

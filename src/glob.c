@@ -577,8 +577,12 @@ read_kids(struct walk *w, size_t idx, const struct entry *e, struct node *h)
 	int at, fd = -1, rc = 0;
 
 	if (lookup(e, &at, &rel) < 0 || (fd = openat(at, rel, O_RDONLY |
-	    O_DIRECTORY | O_CLOEXEC)) < 0 || (d = fdopendir(fd)) == NULL)
+	    O_DIRECTORY | O_CLOEXEC)) < 0 || (d = fdopendir(fd)) == NULL) {
+		/* Out of descriptors: an error, not an empty listing. */
+		if (errno == EMFILE || errno == ENFILE)
+			rc = -errno;
 		goto out;
+	}
 	for (errno = 0; (de = readdir(d)) != NULL; errno = 0) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0 || !ks_utf8_valid(de->d_name, strlen(de->d_name)))
@@ -604,7 +608,9 @@ out:
 		close(fd);
 	while (rc < 0 && w->ntodo > base)
 		entry_free(w, &w->todo[--w->ntodo]);
-	return rc == -ENOMEM ? rc : d != NULL && rc == 0;
+	if (rc == -ENOMEM || rc == -EMFILE || rc == -ENFILE)
+		return rc;
+	return d != NULL && rc == 0;
 }
 
 /*

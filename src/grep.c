@@ -249,9 +249,10 @@ grep_root(struct grep *g, const char *root)
 			return 0;
 		return search_file(g, AT_FDCWD, root, root, false);
 	}
-	if (!S_ISDIR(st.st_mode) ||
-	    (fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if (!S_ISDIR(st.st_mode))
 		return 0;
+	if ((fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return errno == EMFILE || errno == ENFILE ? -errno : 0;
 	if ((rc = ks_ignore_open(root, &g->ig)) == 0)
 		rc = ks_walk_run(fd, root, &ops);
 	close(fd);
@@ -292,8 +293,9 @@ ks_grep_run(const char *pattern, const char *root, const char *include,
 	int rc;
 
 	if ((rc = compile(&g, include)) == 0 &&
-	    (rc = grep_root(&g, root)) == -ENOMEM)
-		ks_err_os(err, ENOMEM);
+	    ((rc = grep_root(&g, root)) == -ENOMEM || rc == -EMFILE ||
+	    rc == -ENFILE))
+		ks_err_os(err, -rc);
 	ks_rx_free(g.rx);
 	ks_glob_free(g.include);
 	ks_ignore_free(g.ig);

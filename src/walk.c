@@ -139,8 +139,10 @@ descend(struct walker *w, int fd, const char *name, unsigned depth)
 
 	cfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
+	/* Out of descriptors is an error, not an empty directory: the
+	 * results would be silently incomplete. */
 	if (cfd < 0)
-		return 0;
+		return errno == EMFILE || errno == ENFILE ? -errno : 0;
 	if (ops->enter == NULL || (rc = ops->enter(ops->ctx, cfd,
 	    w->path.s)) == 0) {
 		rc = walk_dir(w, cfd, depth + 1);

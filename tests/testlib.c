@@ -198,6 +198,7 @@ child(int in, int out, int errfd, const char *const *argv,
 	for (; env != NULL && *env != NULL && m < 31; env++)
 		ev[m++] = *env;
 	ev[m] = NULL;
+	close_range(3, ~0U, 0);
 	if (uid_drop && (setgroups(0, NULL) < 0 ||
 	    setresgid(65534, 65534, 65534) < 0 ||
 	    setresuid(65534, 65534, 65534) < 0))
