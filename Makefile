@@ -1,7 +1,15 @@
 # koda-sandbox: one static multi-call binary and its tests.
 include config.mk
 
-ifeq ($(SANITIZE),1)
+ifeq ($(VALGRIND),1)
+# A test build for valgrind: dynamic, and without the confinement step
+# (valgrind cannot run under the seccomp filter).
+O = build-vg
+TIMEOUT_MULT = 10
+STATIC = 0
+OPT = -O1
+VGFLAGS = -DKS_TEST_UNCONFINED
+else ifeq ($(SANITIZE),1)
 O = build-san
 TIMEOUT_MULT = 4
 SANENV = UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
@@ -24,7 +32,7 @@ TESTLIBS = $(shell $(PKG_CONFIG) --libs $(TESTDEPS))
 
 KS_CPPFLAGS = -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
 	$(shell $(PKG_CONFIG) --cflags $(DEPS))
-KS_CFLAGS = -std=c11 $(OPT) -g $(WARN) $(SANFLAGS)
+KS_CFLAGS = -std=c11 $(OPT) -g $(WARN) $(SANFLAGS) $(VGFLAGS)
 ALL_CFLAGS = $(KS_CPPFLAGS) $(KS_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LINKMODE) $(LDFLAGS)
 
@@ -40,7 +48,8 @@ TESTS = tests/check_main.c tests/check_err.c tests/check_frame.c \
 	tests/check_walk.c tests/check_ignore.c tests/check_glob.c \
 	tests/check_grep.c tests/check_fsops.c tests/check_worker.c \
 	tests/check_confine.c tests/check_attack.c tests/check_policy_check.c \
-	tests/check_client.c tests/check_golden.c tests/testlib.c
+	tests/check_client.c tests/check_golden.c tests/testlib.c \
+	tests/check_fault.c tests/check_traversal.c
 MAN = man/koda-sandbox.1 man/koda-fs-worker.1 man/koda-sandbox-policy.5 \
 	man/koda-sandbox-protocol.7
 LINKS = koda-fs-worker
@@ -91,9 +100,111 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: all $(CHECK)
+check-run: all $(CHECK) $(O)/load
 	$(SANENV) KS_BIN=$(CURDIR)/$(BIN) KS_GOLDEN=$(CURDIR)/tests/golden \
 		CK_TIMEOUT_MULTIPLIER=$(TIMEOUT_MULT) ./$(CHECK)
+
+# valgrind over the worker: the golden replay and the transport tests,
+# each worker run under memcheck (tests/valgrind-worker.sh).
+valgrind: deps
+	@$(MAKE) --no-print-directory VALGRIND=1 all build-vg/check_ks
+	for s in golden:replay worker:transport; do \
+		KS_BIN=$(CURDIR)/tests/valgrind-worker.sh \
+		KS_VG_BIN=$(CURDIR)/build-vg/koda-fs-worker \
+		KS_GOLDEN=$(CURDIR)/tests/golden CK_TIMEOUT_MULTIPLIER=10 \
+		CK_RUN_SUITE=$${s%%:*} CK_RUN_CASE=$${s##*:} \
+		./build-vg/check_ks || exit 1; \
+	done
+
+# libFuzzer harnesses (tests/fuzz/), FUZZ_SECONDS each. The core sources
+# they need are compiled again with clang, coverage and sanitizers into
+# $(FUZZ_O)/ (libks.a is gcc's, uninstrumented).
+FUZZ_SECONDS = 60
+FUZZ_CC = clang
+FUZZ_O = build-fuzz
+FUZZ_SAN = address,undefined
+FUZZ_CFLAGS = $(KS_CPPFLAGS) -std=c11 -O1 -g -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all $(WARN) -iquote src $(CPPFLAGS) $(CFLAGS)
+FUZZ_SRC = src/err.c src/frame.c src/proto.c src/path.c src/policy.c \
+	src/glob.c src/ignglob.c src/ignfile.c
+FUZZ_TARGETS = frame proto policy glob ignore
+# -max_len of each: several frames; one request; one policy (or two);
+# a pattern and a name; an ignore file and the paths to match.
+FUZZ_LEN_frame = 16384
+FUZZ_LEN_proto = 8192
+FUZZ_LEN_policy = 4096
+FUZZ_LEN_glob = 1024
+FUZZ_LEN_ignore = 4096
+FUZZ_OBJ = $(FUZZ_SRC:%.c=$(FUZZ_O)/%.o)
+FUZZ_BIN = $(FUZZ_TARGETS:%=$(FUZZ_O)/fuzz_%)
+
+fuzz: $(FUZZ_BIN)
+	sh tests/fuzz/run.sh $(FUZZ_O) $(FUZZ_SECONDS) \
+		$(foreach t,$(FUZZ_TARGETS),$(t):$(FUZZ_LEN_$(t)))
+
+$(FUZZ_O)/src:
+	mkdir -p $@
+
+$(FUZZ_OBJ): $(FUZZ_O)/%.o: %.c | $(FUZZ_O)/src
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) \
+		-MMD -MP -c -o $@ $<
+
+$(FUZZ_BIN): $(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h \
+		$(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< \
+		$(FUZZ_OBJ) $(LDFLAGS) \
+		$(shell $(PKG_CONFIG) --libs jansson libpcre2-8)
+
+.PHONY: fuzz
+
+-include $(wildcard $(FUZZ_O)/src/*.d)
+
+# The load test (tests/load/): LOAD_WORKERS workers in parallel, each
+# driven by its own client through the C API; `make check` runs a short one.
+LOAD_WORKERS = 64
+LOAD_REQUESTS = 10000
+
+$(O)/load: tests/load/load.c $(LIB)
+	$(CC) $(ALL_CFLAGS) -iquote src -o $@ tests/load/load.c $(LIB) \
+		$(SANFLAGS) $(LDFLAGS) $(shell $(PKG_CONFIG) --libs $(DEPS))
+
+load: deps
+	@$(MAKE) --no-print-directory all $(O)/load
+	$(SANENV) KS_BIN=$(CURDIR)/$(BIN) ./$(O)/load $(LOAD_WORKERS) $(LOAD_REQUESTS)
+
+.PHONY: load
+
+# The benchmark (tests/bench/README): a table of medians, each figure
+# beside its baseline, interleaved; informative, never part of check.
+# BENCH_TREE_MB sizes the grep tree; KODA_BENCH_OTHER names another
+# worker to compare with.
+BENCH_O = $(O)/bench
+BENCH_SRC = tests/bench/bench.c tests/bench/groups.c tests/bench/tree.c \
+	tests/bench/proc.c tests/bench/wire.c
+BENCH_HDR = tests/bench/bench.h tests/bench/proc.h tests/bench/wire.h
+BENCH_BIN = $(BENCH_O)/bench $(BENCH_O)/floor $(BENCH_O)/mktree \
+	$(BENCH_O)/nop
+
+$(BENCH_O):
+	mkdir -p $@
+
+$(BENCH_O)/bench: $(BENCH_SRC) $(BENCH_HDR) | $(BENCH_O)
+	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRC) $(ALL_LDFLAGS)
+
+$(BENCH_O)/floor $(BENCH_O)/mktree: $(BENCH_O)/%: tests/bench/%.c \
+		tests/bench/wire.c tests/bench/wire.h | $(BENCH_O)
+	$(CC) $(ALL_CFLAGS) -o $@ $< tests/bench/wire.c $(ALL_LDFLAGS)
+
+# The spawn floor: static like our worker, and never sanitized.
+$(BENCH_O)/nop: tests/bench/nop.c | $(BENCH_O)
+	$(CC) $(KS_CPPFLAGS) -std=c11 $(OPT) $(WARN) -static -o $@ $<
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	./$(BENCH_O)/bench $(CURDIR)/$(O)/koda-fs-worker $(CURDIR)/$(BIN) \
+		$(CURDIR)/$(BENCH_O)
+
+.PHONY: bench
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -121,8 +232,8 @@ uninstall:
 	for m in $(MAN); do rm -f $(DESTDIR)$(MANPREFIX)/man$${m##*.}/$${m#man/}; done
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-vg build-fuzz
 
-.PHONY: all deps check check-run demo lint install uninstall clean
+.PHONY: all deps check check-run valgrind demo lint install uninstall clean
 
 -include $(wildcard $(O)/*/*.d)

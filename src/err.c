@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 static const char *const code_names[] = {
@@ -26,6 +27,69 @@ ks_err_code_name(enum ks_code code)
 	return code_names[code];
 }
 
+bool
+ks_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + len;
+	unsigned char c;
+	int n;
+
+	while (p < e) {
+		/* ASCII runs, eight bytes at a time. */
+		while (e - p >= 8) {
+			uint64_t w;
+
+			memcpy(&w, p, 8);
+			if (w & 0x8080808080808080ULL)
+				break;
+			p += 8;
+		}
+		if (p >= e)
+			break;
+		if ((c = *p++) < 0x80)
+			continue;
+		if (c >= 0xC2 && c <= 0xDF)
+			n = 1;
+		else if (c >= 0xE0 && c <= 0xEF)
+			n = 2;
+		else if (c >= 0xF0 && c <= 0xF4)
+			n = 3;
+		else
+			return false;
+		if (e - p < n)
+			return false;
+		/* Overlongs, surrogates and values past U+10FFFF. */
+		if ((c == 0xE0 && p[0] < 0xA0) || (c == 0xED && p[0] > 0x9F) ||
+		    (c == 0xF0 && p[0] < 0x90) || (c == 0xF4 && p[0] > 0x8F))
+			return false;
+		for (int i = 0; i < n; i++)
+			if ((p[i] & 0xC0) != 0x80)
+				return false;
+		p += n;
+	}
+	return true;
+}
+
+/* Replaces each byte that is not part of valid UTF-8 with '?': a
+ * message quotes text cut by others (a parser's error near a token). */
+static void
+utf8_clean(char *s)
+{
+	size_t n = strlen(s), k;
+
+	if (ks_utf8_valid(s, n))
+		return;
+	for (size_t i = 0; i < n; i += k) {
+		unsigned char c = (unsigned char)s[i];
+
+		k = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+		if (k > n - i || !ks_utf8_valid(s + i, k)) {
+			s[i] = '?';
+			k = 1;
+		}
+	}
+}
+
 int
 ks_err_set(struct ks_err *err, int rc, enum ks_code code, const char *fmt, ...)
 {
@@ -36,6 +100,7 @@ ks_err_set(struct ks_err *err, int rc, enum ks_code code, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 		va_end(ap);
+		utf8_clean(err->msg);
 	}
 	return rc > 0 ? -rc : rc;
 }

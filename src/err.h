@@ -9,6 +9,7 @@
 #ifndef KS_ERR_H
 #define KS_ERR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Reply error codes, in the order of the wire names (ks_err_code_name). */
@@ -52,6 +53,10 @@ int ks_err_os(struct ks_err *err, int errnum);
 
 /* Writes "strerror(errnum) (os error errnum)" into buf. */
 void ks_err_os_text(char *buf, size_t size, int errnum);
+
+/* True when s[0..len) is valid UTF-8 as Rust's str accepts it (no
+ * overlong forms, no surrogates, nothing past U+10FFFF; NUL is fine). */
+bool ks_utf8_valid(const char *s, size_t len);
 
 /* Returns s, or q->s holding s cut to KS_QUOTE_MAX bytes and "…". */
 const char *ks_quote(struct ks_quote *q, const char *s);

@@ -36,7 +36,8 @@ struct ks_reader {
  * stream before the first length byte, or a negative errno with err set
  * (KS_CODE_PROTOCOL; the message is the reference's reason, e.g.
  * "payload size N exceeds max 1048576") for a truncated or oversize
- * frame or a read error. No allocation exceeds KS_FRAME_MAX + 4.
+ * frame or a read error. The buffer never grows past twice one
+ * maximal frame (KS_FRAME_MAX + 4), whatever length a peer claims.
  */
 int ks_frame_read(struct ks_reader *r, const char **payload, size_t *len,
     struct ks_err *err);

@@ -541,6 +541,40 @@ ks_json_bytes(struct ks_buf *b, const unsigned char *p, size_t n)
 	return 0;
 }
 
+/* Length of the valid UTF-8 sequence at s[0..n), or 0. */
+static size_t
+utf8_seq(const char *s, size_t n)
+{
+	size_t k = ((unsigned char)*s < 0x80) ? 1 : ((unsigned char)*s < 0xE0) ?
+	    2 : ((unsigned char)*s < 0xF0) ? 3 : 4;
+
+	return k <= n && ks_utf8_valid(s, k) ? k : 0;
+}
+
+/* Appends message m as a JSON string; bytes that are not UTF-8 (a
+ * parser's error text may cut a character) become U+FFFD, so that the
+ * reply stays JSON. */
+static int
+put_message(struct ks_buf *b, const char *m)
+{
+	size_t n = strlen(m), k;
+	struct ks_buf clean = { 0 };
+	int rc;
+
+	if (ks_utf8_valid(m, n))
+		return ks_json_str(b, m, n);
+	for (size_t i = 0; i < n; i += k ? k : 1) {
+		k = utf8_seq(m + i, n - i);
+		if (ks_buf_put(&clean, k ? m + i : "\xEF\xBF\xBD", k ? k : 3) < 0) {
+			ks_buf_free(&clean);
+			return -ENOMEM;
+		}
+	}
+	rc = ks_json_str(b, clean.p, clean.len);
+	ks_buf_free(&clean);
+	return rc;
+}
+
 int
 ks_reply_error(struct ks_buf *b, const struct ks_err *err)
 {
@@ -548,51 +582,8 @@ ks_reply_error(struct ks_buf *b, const struct ks_err *err)
 	    ks_json_raw(b, "{\"kind\":\"error\",\"code\":\"") < 0 ||
 	    ks_json_raw(b, ks_err_code_name(err->code)) < 0 ||
 	    ks_json_raw(b, "\",\"message\":") < 0 ||
-	    ks_json_str(b, err->msg, strlen(err->msg)) < 0 ||
-	    ks_json_raw(b, "}") < 0)
+	    put_message(b, err->msg) < 0 || ks_json_raw(b, "}") < 0)
 		return -ENOMEM;
 	return 0;
 }
 
-bool
-ks_utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s, *e = p + len;
-	unsigned char c;
-	int n;
-
-	while (p < e) {
-		/* ASCII runs, eight bytes at a time. */
-		while (e - p >= 8) {
-			uint64_t w;
-
-			memcpy(&w, p, 8);
-			if (w & 0x8080808080808080ULL)
-				break;
-			p += 8;
-		}
-		if (p >= e)
-			break;
-		if ((c = *p++) < 0x80)
-			continue;
-		if (c >= 0xC2 && c <= 0xDF)
-			n = 1;
-		else if (c >= 0xE0 && c <= 0xEF)
-			n = 2;
-		else if (c >= 0xF0 && c <= 0xF4)
-			n = 3;
-		else
-			return false;
-		if (e - p < n)
-			return false;
-		/* Overlongs, surrogates and values past U+10FFFF. */
-		if ((c == 0xE0 && p[0] < 0xA0) || (c == 0xED && p[0] > 0x9F) ||
-		    (c == 0xF0 && p[0] < 0x90) || (c == 0xF4 && p[0] > 0x8F))
-			return false;
-		for (int i = 0; i < n; i++)
-			if ((p[i] & 0xC0) != 0x80)
-				return false;
-		p += n;
-	}
-	return true;
-}

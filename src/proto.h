@@ -94,9 +94,6 @@ int ks_json_raw(struct ks_buf *b, const char *s);
 size_t ks_json_bytes_size(const unsigned char *p, size_t n);
 int ks_json_bytes(struct ks_buf *b, const unsigned char *p, size_t n);
 
-/* True when s[0..len) is valid UTF-8 (NUL bytes included). */
-bool ks_utf8_valid(const char *s, size_t len);
-
 /* A whole error reply {"kind":"error","code":...,"message":...}. */
 int ks_reply_error(struct ks_buf *b, const struct ks_err *err);
 

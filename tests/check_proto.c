@@ -553,6 +553,25 @@ START_TEST(utf8_valid_accepts_only_well_formed_utf8)
 }
 END_TEST
 
+/* A parser's error text can cut a character in two (fuzz-found: the
+ * payload "\\\xd8\x9d"); the reply must stay valid JSON. */
+START_TEST(reply_error_replaces_bytes_that_are_not_utf8)
+{
+	struct ks_err e = { KS_CODE_PROTOCOL, "near '\xd8' and \xff ok \xc3\xa9" };
+	struct ks_buf b = { 0 };
+	json_t *j;
+
+	ck_assert_int_eq(ks_reply_error(&b, &e), 0);
+	ck_assert(ks_utf8_valid(b.p + 4, b.len - 4));
+	j = json_loadb(b.p + 4, b.len - 4, 0, NULL);
+	ck_assert(j != NULL);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "message")),
+	    "near '\xef\xbf\xbd' and \xef\xbf\xbd ok \xc3\xa9");
+	json_decref(j);
+	ks_buf_free(&b);
+}
+END_TEST
+
 Suite *
 proto_suite(void)
 {
@@ -581,6 +600,7 @@ proto_suite(void)
 	tcase_add_test(enc, json_str_round_trips_through_jansson);
 	tcase_add_test(enc, json_bytes_writes_a_compact_array);
 	tcase_add_test(enc, json_u64_writes_decimal);
+	tcase_add_test(enc, reply_error_replaces_bytes_that_are_not_utf8);
 	tcase_add_loop_test(enc,
 	    reply_error_is_a_whole_frame_with_kind_code_message, 0,
 	    NELEM(errors));
