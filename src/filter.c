@@ -66,6 +66,9 @@ ks_filter_new(void)
 
 	if ((ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM))) == NULL)
 		return NULL;
+	/* A binary tree of syscall numbers: fewer instructions per call,
+	 * and less for the kernel to do when it installs the filter. */
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	for (size_t i = 0; i < N(allowed) && rc == 0; i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
 	for (size_t i = 0; i < N(fatal) && rc == 0; i++)
