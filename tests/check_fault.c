@@ -45,24 +45,11 @@ teardown(void)
 	free(mnt);
 }
 
-/* s with every %R replaced by root; caller frees. */
+/* s with every %R replaced by the tree's root; caller frees. */
 static char *
 fill(const char *s)
 {
-	size_t rl = strlen(root), n = 0;
-	char *o = malloc(strlen(s) * (rl + 1) + 1);
-
-	for (; *s != '\0'; s++) {
-		if (s[0] == '%' && s[1] == 'R') {
-			memcpy(o + n, root, rl);
-			n += rl;
-			s++;
-		} else {
-			o[n++] = *s;
-		}
-	}
-	o[n] = '\0';
-	return o;
+	return ks_subst(s, "%R", root);
 }
 
 /* Sends req (with %R for the root) and asserts the exact reply. */

@@ -20,22 +20,7 @@
 static char *
 subst(const char *s, const char *base)
 {
-	size_t bl = strlen(base), n = 0, cap = strlen(s) * 2 + 64;
-	char *o = malloc(cap);
-
-	for (; *s != '\0'; s++) {
-		if (n + bl + 2 > cap)
-			o = realloc(o, cap *= 2);
-		if (strncmp(s, "<T>", 3) == 0) {
-			memcpy(o + n, base, bl);
-			n += bl;
-			s += 2;
-		} else {
-			o[n++] = *s;
-		}
-	}
-	o[n] = '\0';
-	return o;
+	return ks_subst(s, "<T>", base);
 }
 
 static json_t *

@@ -70,20 +70,7 @@ start(struct ks_proc *p, int transport, const char *policy)
 static char *
 fill(const char *s)
 {
-	size_t rl = strlen(root), n = 0;
-	char *o = malloc(strlen(s) * (rl + 1) + 1);
-
-	for (; *s != '\0'; s++) {
-		if (s[0] == '%' && s[1] == 'R') {
-			memcpy(o + n, root, rl);
-			n += rl;
-			s++;
-		} else {
-			o[n++] = *s;
-		}
-	}
-	o[n] = '\0';
-	return o;
+	return ks_subst(s, "%R", root);
 }
 
 static void

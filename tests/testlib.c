@@ -153,6 +153,26 @@ ks_slurp(const char *path, size_t *len)
 	return buf;
 }
 
+char *
+ks_subst(const char *s, const char *key, const char *value)
+{
+	size_t kl = strlen(key), vl = strlen(value), n = 0;
+	char *o = malloc(strlen(s) * (vl + 1) + 1);
+
+	ck_assert(o != NULL && kl > 0);
+	while (*s != '\0') {
+		if (strncmp(s, key, kl) == 0) {
+			memcpy(o + n, value, vl);
+			n += vl;
+			s += kl;
+		} else {
+			o[n++] = *s++;
+		}
+	}
+	o[n] = '\0';
+	return o;
+}
+
 const char *
 ks_bin(void)
 {

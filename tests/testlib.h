@@ -51,6 +51,9 @@ void ks_putf(const char *s, const char *fmt, ...)
 /* The content of path as a new NUL-terminated string (NULL: missing). */
 char *ks_slurp(const char *path, size_t *len);
 
+/* s with every occurrence of key replaced by value; caller frees. */
+char *ks_subst(const char *s, const char *key, const char *value);
+
 /* The built binary under test: $KS_BIN. */
 const char *ks_bin(void);
 
