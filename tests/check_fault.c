@@ -56,13 +56,7 @@ fill(const char *s)
 static void
 expect(struct ks_proc *p, const char *req, const char *want)
 {
-	char *rq = fill(req), *w = fill(want), *got = ks_call(p, rq);
-
-	ck_assert_msg(strcmp(got, w) == 0, "request %.300s\n want %s\n got  %s",
-	    rq, w, got);
-	free(rq);
-	free(w);
-	free(got);
+	ks_expect(p, root, req, want);
 }
 
 #define PONG(p) expect(p, "{\"kind\":\"ping\"}", "{\"kind\":\"pong\"}")

@@ -378,6 +378,20 @@ ks_call(struct ks_proc *p, const char *json)
 	return r;
 }
 
+void
+ks_expect(struct ks_proc *p, const char *root, const char *req,
+    const char *want)
+{
+	char *rq = ks_subst(req, "%R", root), *w = ks_subst(want, "%R", root);
+	char *got = ks_call(p, rq);
+
+	ck_assert_msg(strcmp(got, w) == 0, "request %.300s\n want %s\n got  %s",
+	    rq, w, got);
+	free(rq);
+	free(w);
+	free(got);
+}
+
 static void
 drain_err(struct ks_proc *p)
 {

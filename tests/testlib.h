@@ -88,6 +88,10 @@ void ks_send_raw(struct ks_proc *p, const void *buf, size_t len);
 char *ks_recv(struct ks_proc *p, size_t *len);
 /* Sends json and returns the reply (caller frees). */
 char *ks_call(struct ks_proc *p, const char *json);
+/* Sends req and asserts the reply is exactly want; "%R" in both stands
+ * for root. */
+void ks_expect(struct ks_proc *p, const char *root, const char *req,
+    const char *want);
 /* Closes our ends and waits; returns the raw wait status. The caller
  * frees p->errtext. */
 int ks_finish(struct ks_proc *p);
