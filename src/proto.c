@@ -4,6 +4,8 @@
  */
 #include "proto.h"
 
+#include "content.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -12,6 +14,8 @@
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
+
+#include "content.h"
 
 /*
  * Marks an integer literal that jansson cannot hold (see widen_ints):
@@ -36,6 +40,9 @@ marker_nonce(void)
 	}
 	return nonce;
 }
+
+/* Requests shorter than this are left to jansson whole. */
+#define LIFT_MIN 4096
 
 static const char *const kind_names[] = {
 	[KS_REQ_PING] = "ping",
@@ -296,6 +303,8 @@ get_content(json_t *doc, struct ks_req *req, struct ks_err *err)
 	if (!json_is_array(v))
 		return malformed(err, "invalid type: %s, expected a sequence "
 		    "for `content`", type_name(v));
+	if (req->content != NULL)
+		return 0;	/* read already by ks_content_lift */
 	req->content_len = json_array_size(v);
 	if ((req->content = malloc(req->content_len + 1)) == NULL)
 		return ks_err_os(err, ENOMEM);
@@ -373,14 +382,24 @@ int
 ks_req_decode(const char *payload, size_t len, struct ks_req *req,
     struct ks_err *err)
 {
+	char *lifted = NULL;
 	json_t *kind;
 	const char *k;
-	size_t i;
+	size_t i, llen;
 	int rc;
 
 	memset(req, 0, sizeof(*req));
-	if ((req->doc = load(payload, len, err)) == NULL)
+	/* A large write's bytes are read without jansson (content.h). */
+	if (len >= LIFT_MIN && (rc = ks_content_lift(payload, len, &lifted,
+	    &llen, &req->content, &req->content_len)) < 0)
+		return ks_err_os(err, ENOMEM);
+	req->doc = lifted != NULL ? load(lifted, llen, err) :
+	    load(payload, len, err);
+	free(lifted);
+	if (req->doc == NULL) {
+		ks_req_free(req);
 		return -EPROTO;
+	}
 	if (!json_is_object(req->doc)) {
 		rc = malformed(err, "invalid type: %s, expected internally "
 		    "tagged enum Request", type_name(req->doc));

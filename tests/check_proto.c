@@ -572,6 +572,60 @@ START_TEST(reply_error_replaces_bytes_that_are_not_utf8)
 }
 END_TEST
 
+/* Large writes: the lifted content must decode exactly as jansson
+ * alone would decide. %s is padding that makes the request large. */
+static const struct {
+	const char *json;
+	const char *bytes;		/* NULL: a protocol error */
+} lifted[] = {
+	{ "{\"kind\":\"write\",\"path\":\"/f\",\"pad\":\"%s\",\"content\":[104,105,0,255]}", "hi\0\377" },
+	{ "{\"content\": [ 104 ,\n105 ] , \"kind\":\"write\",\"pad\":[\"%s\",{\"a\":[]}],\"path\":\"/f\"}", "hi" },
+	{ "{\"kind\":\"write\",\"path\":\"/f\",\"pad\":\"%s\",\"content\":[]}", "" },
+	{ "{\"kind\":\"write\",\"path\":\"/f\",\"pad\":\"%s\",\"content\":[256]}", NULL },
+	{ "{\"kind\":\"write\",\"path\":\"/f\",\"pad\":\"%s\",\"content\":[01]}", NULL },
+	{ "{\"kind\":\"write\",\"path\":\"/f\",\"pad\":\"%s\",\"content\":[1.0]}", NULL },
+	{ "{\"kind\":\"write\",\"path\":\"/f\",\"pad\":\"%s\",\"content\":[-1]}", NULL },
+	{ "{\"kind\":\"write\",\"path\":\"/f\",\"pad\":\"%s\",\"content\":\"hi\"}", NULL },
+	{ "{\"kind\":\"write\",\"path\":\"/f\",\"pad\":\"%s\",\"content\":[1],\"content\":[2]}", NULL },
+	{ "{\"kind\":\"write\",\"path\":\"/f\",\"pad\":\"%s\",\"content\":[1],\"\\u0063ontent\":[2]}", NULL },
+	{ "{\"kind\":\"write\",\"path\":\"/f\",\"x\":{\"content\":[9]},\"pad\":\"%s\",\"content\":[65]}", "A" },
+	{ "{\"kind\":\"write\",\"path\":\"/f\",\"pad\":\"%s\",\"content\":[1,]}", NULL },
+	{ "{\"kind\":\"write\",\"path\":\"/f\",\"pad\":\"%s\",\"content\":[1 2]}", NULL },
+	{ "{\"kind\":\"write\",\"path\":\"/f\",\"pad\":\"%s\",\"content\":[1]", NULL },
+	{ "{\"kind\":\"ping\",\"pad\":\"%s\",\"content\":[1,2,3]}", "" },
+};
+
+START_TEST(large_write_content_decodes_as_jansson_would)
+{
+	char pad[5000], *json;
+	struct ks_req req;
+	struct ks_err e;
+	const char *want = lifted[_i].bytes;
+	size_t wlen = want ? strlen(want) : 0;
+	int rc;
+
+	memset(pad, 'x', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	ck_assert(asprintf(&json, lifted[_i].json, pad) > 0);
+	rc = ks_req_decode(json, strlen(json), &req, &e);
+	if (want == NULL) {
+		ck_assert_msg(rc < 0, "case %d accepted", _i);
+		ck_assert_int_eq(e.code, KS_CODE_PROTOCOL);
+	} else {
+		ck_assert_msg(rc == 0, "case %d: %s", _i, e.msg);
+		/* "\377" stands for 255 and "\0" for a zero byte. */
+		if (_i == 0)
+			wlen = 4;
+		if (req.kind == KS_REQ_WRITE) {
+			ck_assert_int_eq(req.content_len, wlen);
+			ck_assert(memcmp(req.content, want, wlen) == 0);
+		}
+		ks_req_free(&req);
+	}
+	free(json);
+}
+END_TEST
+
 Suite *
 proto_suite(void)
 {
@@ -601,6 +655,8 @@ proto_suite(void)
 	tcase_add_test(enc, json_bytes_writes_a_compact_array);
 	tcase_add_test(enc, json_u64_writes_decimal);
 	tcase_add_test(enc, reply_error_replaces_bytes_that_are_not_utf8);
+	tcase_add_loop_test(enc, large_write_content_decodes_as_jansson_would,
+	    0, sizeof(lifted) / sizeof(lifted[0]));
 	tcase_add_loop_test(enc,
 	    reply_error_is_a_whole_frame_with_kind_code_message, 0,
 	    NELEM(errors));
