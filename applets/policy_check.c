@@ -141,8 +141,7 @@ check_one(struct checker *c, const char *path, size_t len)
 
 	/* The worker answers a NUL before it asks the policy. */
 	if (memchr(path, '\0', len) != NULL)
-		rc = ks_err_set(&e, EINVAL, KS_CODE_IO,
-		    "file name contained an unexpected NUL byte");
+		rc = ks_err_nul_path(&e);
 	else if (c->write)
 		rc = ks_policy_check_write(&c->fs.pctx, path, &landing,
 		    &final_link, &e);

@@ -105,6 +105,13 @@ ks_err_set(struct ks_err *err, int rc, enum ks_code code, const char *fmt, ...)
 	return rc > 0 ? -rc : rc;
 }
 
+int
+ks_err_nul_path(struct ks_err *err)
+{
+	return ks_err_set(err, EINVAL, KS_CODE_IO,
+	    "file name contained an unexpected NUL byte");
+}
+
 void
 ks_err_os_text(char *buf, size_t size, int errnum)
 {

@@ -51,6 +51,10 @@ int ks_err_set(struct ks_err *err, int rc, enum ks_code code,
  * reference's text for an OS error; returns -errnum. */
 int ks_err_os(struct ks_err *err, int errnum);
 
+/* Sets err to the reference's reply to a path holding a NUL byte (io,
+ * "file name contained an unexpected NUL byte"); returns -EINVAL. */
+int ks_err_nul_path(struct ks_err *err);
+
 /* Writes "strerror(errnum) (os error errnum)" into buf. */
 void ks_err_os_text(char *buf, size_t size, int errnum);
 

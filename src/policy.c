@@ -750,14 +750,15 @@ ks_policy_cache_free(struct ks_read_cache *cache)
 
 /* Resolves dir into the cache unless it is there already. */
 static int
-cache_dir(struct ks_read_cache *cache, const char *dir, size_t len)
+cache_dir(const struct ks_policy_ctx *ctx, struct ks_read_cache *cache,
+    const char *dir, size_t len)
 {
 	if (cache->dir != NULL && strlen(cache->dir) == len &&
 	    memcmp(cache->dir, dir, len) == 0)
 		return 0;
 	ks_policy_cache_free(cache);
 	if ((cache->dir = strndup(dir, len)) == NULL ||
-	    ks_path_resolve(cache->dir, &cache->resolved, NULL) < 0) {
+	    resolve(ctx, cache->dir, &cache->resolved, NULL) < 0) {
 		ks_policy_cache_free(cache);
 		return -1;
 	}
@@ -772,17 +773,18 @@ ks_policy_read_denied(const struct ks_policy_ctx *ctx,
 	char *res = NULL;
 	struct stat st;
 	bool denied;
+	int rc = 0;
 
 	if (check_read_one(ctx, path, path, NULL) < 0)
 		return true;
 	/* A link is judged where it leads; anything else where its
 	 * directory really is. Unresolvable: denied (fail closed). */
 	if (slash == NULL || lstat(path, &st) < 0 || S_ISLNK(st.st_mode))
-		return ks_path_resolve(path, &res, NULL) < 0 ||
-		    (denied = check_read_one(ctx, res, path, NULL) < 0,
-		    free(res), denied);
-	if (cache_dir(cache, path, (size_t)(slash - path)) < 0 ||
+		rc = resolve(ctx, path, &res, NULL);
+	else if (cache_dir(ctx, cache, path, (size_t)(slash - path)) < 0 ||
 	    (res = ks_path_join(cache->resolved, slash + 1)) == NULL)
+		rc = -1;
+	if (rc < 0)
 		return true;
 	denied = check_read_one(ctx, res, path, NULL) < 0;
 	free(res);

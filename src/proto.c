@@ -520,12 +520,22 @@ struct digits {
 
 static struct digits byte_text[256];
 
+/* Filled before main by arithmetic, not printf: it runs at every
+ * start of every applet. */
 __attribute__((constructor)) static void
 init_byte_text(void)
 {
-	for (int v = 0; v < 256; v++)
-		byte_text[v].n = (unsigned char)snprintf(byte_text[v].s, 4,
-		    "%d", v);
+	for (int v = 0; v < 256; v++) {
+		char *s = byte_text[v].s;
+		int n = 0;
+
+		if (v >= 100)
+			s[n++] = (char)('0' + v / 100);
+		if (v >= 10)
+			s[n++] = (char)('0' + v / 10 % 10);
+		s[n++] = (char)('0' + v % 10);
+		byte_text[v].n = (unsigned char)n;
+	}
 }
 
 size_t

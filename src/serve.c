@@ -21,13 +21,6 @@
 #define LIST_TAIL 19
 
 static int
-nul_in_path(struct ks_err *err)
-{
-	return ks_err_set(err, EINVAL, KS_CODE_IO,
-	    "file name contained an unexpected NUL byte");
-}
-
-static int
 begin(struct ks_buf *b, const char *head)
 {
 	if (ks_frame_begin(b) < 0 || ks_json_raw(b, head) < 0)
@@ -204,6 +197,7 @@ serve_glob(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *b,
 	struct ks_path_filter filter = { walk_denied, &rule };
 	struct ks_strv paths = { 0 };
 	struct list l = { b, 0, false };
+	bool holes = fs->pctx.policy->allow_read_within_deny.n > 0;
 	size_t mark;
 	int rc = 0;
 
@@ -220,8 +214,10 @@ serve_glob(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *b,
 	if (begin(b, "{\"kind\":\"glob\",\"paths\":[") < 0)
 		goto nomem;
 	for (size_t i = 0; i < paths.n; i++) {
-		/* A denied directory walked for a hole in it stays hidden. */
-		if (ks_policy_read_denied(&fs->pctx, &rule.cache, paths.v[i]))
+		/* A denied directory walked for a hole in it stays hidden
+		 * (without holes, the walk's own filter said it all). */
+		if (holes && ks_policy_read_denied(&fs->pctx, &rule.cache,
+		    paths.v[i]))
 			continue;
 		mark = b->len;
 		if ((l.n > 0 && ks_json_raw(b, ",") < 0) ||
@@ -324,7 +320,7 @@ ks_serve(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *reply,
     struct ks_err *err)
 {
 	if (req->path != NULL && memchr(req->path, 0, req->path_len) != NULL)
-		return nul_in_path(err);
+		return ks_err_nul_path(err);
 	switch (req->kind) {
 	case KS_REQ_PING:
 	case KS_REQ_SHUTDOWN:

@@ -436,13 +436,7 @@ START_TEST(unreadable_subtrees_are_skipped_silently)
 	char *s;
 
 	ck_assert(chmod(base, 0755) == 0 && chmod(root, 0755) == 0);
-	ck_assert(asprintf(&s, "cp %s %s/koda-sandbox && chmod 755 "
-	    "%s/koda-sandbox", ks_bin(), base, base) > 0);
-	ck_assert_msg(system(s) == 0, "%s", s);
-	free(s);
-	ck_assert(asprintf(&s, "%s/koda-sandbox", base) > 0);
-	setenv("KS_BIN", s, 1);		/* this test's own process only */
-	free(s);
+	ks_bin_for_nobody(base);
 	ks_putf("needle\n", "%s/open/a.txt", root);
 	ks_putf("needle\n", "%s/open/private.txt", root);
 	ks_putf("needle\n", "%s/locked/inner/b.txt", root);

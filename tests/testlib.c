@@ -173,6 +173,20 @@ ks_subst(const char *s, const char *key, const char *value)
 	return o;
 }
 
+void
+ks_bin_for_nobody(const char *dir)
+{
+	char *cmd, *bin;
+
+	ck_assert(asprintf(&cmd, "cp %s %s/koda-sandbox && chmod 755 "
+	    "%s/koda-sandbox", ks_bin(), dir, dir) > 0);
+	ck_assert_msg(system(cmd) == 0, "%s", cmd);
+	ck_assert(asprintf(&bin, "%s/koda-sandbox", dir) > 0);
+	setenv("KS_BIN", bin, 1);	/* this test's own process only */
+	free(cmd);
+	free(bin);
+}
+
 const char *
 ks_bin(void)
 {

@@ -54,6 +54,11 @@ char *ks_slurp(const char *path, size_t *len);
 /* s with every occurrence of key replaced by value; caller frees. */
 char *ks_subst(const char *s, const char *key, const char *value);
 
+/* Copies the binary under test into dir (which uid 65534 can search)
+ * and makes it the one this test's process runs: wherever the build
+ * tree lies, a worker dropped to 65534 can then execute it. */
+void ks_bin_for_nobody(const char *dir);
+
 /* The built binary under test: $KS_BIN. */
 const char *ks_bin(void);
 
