@@ -13,7 +13,7 @@ static Suite *(*const suites[])(void) = {
 	walk_suite, ignore_suite, glob_suite, grep_suite, fsops_suite,
 	confine_suite, attack_suite, client_suite,
 	worker_suite, policy_check_suite, golden_suite,
-	fault_suite, traversal_suite,
+	fault_suite, traversal_suite, readrace_suite, applets_suite,
 };
 
 int

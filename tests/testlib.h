@@ -30,6 +30,8 @@ Suite *policy_check_suite(void);
 Suite *golden_suite(void);
 Suite *fault_suite(void);
 Suite *traversal_suite(void);
+Suite *readrace_suite(void);
+Suite *applets_suite(void);
 
 /* Check has no skip status: print "skipped: NAME: WHY" and count it. */
 void ks_skip(const char *name, const char *why);
