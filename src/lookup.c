@@ -1,0 +1,4 @@
+/*
+ * lookup: (being written)
+ */
+#include "lookup.h"
