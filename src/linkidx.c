@@ -1,0 +1,4 @@
+/*
+ * linkidx: (being written)
+ */
+#include "linkidx.h"
