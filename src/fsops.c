@@ -137,6 +137,11 @@ ks_fs_open(struct ks_fs *fs, const struct ks_policy *p, const char *root,
 	fs->pctx.policy = p;
 	fs->pctx.root = root;
 	fs->pctx.home = getenv("HOME");
+	/* Reads start from "/" or the root, held from here on. */
+	if ((fs->base.slash = open("/", O_PATH | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return ks_err_os(err, errno);
+	fs->base.fd = -1;
 	if (root == NULL)
 		return add_area(fs, "/") < 0 ? ks_err_os(err, ENOMEM) : 0;
 	if (stat(root, &st) < 0)
@@ -148,6 +153,9 @@ ks_fs_open(struct ks_fs *fs, const struct ks_policy *p, const char *root,
 	fs->pctx.root_resolved = fs->root_resolved;
 	if ((rc = add_area(fs, fs->root_resolved)) < 0)
 		return ks_err_os(err, -rc);
+	if (fs->nareas == 1)
+		fs->base = (struct ks_lookup_base){ root, fs->root_resolved,
+		    fs->areas[0].fd, fs->base.slash };
 	for (size_t i = 0; i < p->allow_write.n; i++)
 		if (p->allow_write.v[i][0] == '/' &&
 		    (rc = add_area(fs, p->allow_write.v[i])) < 0)
@@ -163,6 +171,9 @@ ks_fs_close(struct ks_fs *fs)
 		free(fs->areas[i].path);
 	}
 	free(fs->areas);
+	if (fs->base.slash > 0)
+		close(fs->base.slash);
+	ks_linkidx_free(&fs->links);
 	free(fs->root_resolved);
 	free(fs->rbuf);
 	memset(fs, 0, sizeof(*fs));
@@ -461,6 +472,30 @@ read_upto(struct ks_fs *fs, int fd, size_t want, size_t *got)
 	return 0;
 }
 
+/* The read rule on where a lookup landed (NULL: it cannot be resolved,
+ * and the lookup's own error answers). */
+static int
+judge(struct ks_fs *fs, const char *path, const char *landing,
+    struct ks_err *err)
+{
+	if (landing == NULL)
+		return 0;
+	return ks_policy_read_verdict(&fs->pctx, landing, path, err);
+}
+
+/* A file with more than one link may be a second name of a denied one. */
+static int
+hard_link(struct ks_fs *fs, const char *path, const struct stat *st,
+    struct ks_err *err)
+{
+	struct ks_quote q;
+
+	if (!ks_linkidx_denied(&fs->links, &fs->pctx, st))
+		return 0;
+	return ks_err_set(err, EACCES, KS_CODE_POLICY_DENIED, "read denied: "
+	    "'%s' is a hard link to a read-denied file", ks_quote(&q, path));
+}
+
 int
 ks_fs_edit(struct ks_fs *fs, const char *path, const char *old, size_t olen,
     const char *new, size_t nlen, struct ks_err *err)
@@ -476,7 +511,9 @@ ks_fs_edit(struct ks_fs *fs, const char *path, const char *old, size_t olen,
 	int fd = -1, rc;
 
 	if ((rc = locate(fs, path, &landing, &area, &rel, &final_link,
-	    err)) < 0)
+	    err)) < 0 ||
+	    (rc = ks_policy_read_verdict(&fs->pctx, path, path, err)) < 0 ||
+	    (rc = judge(fs, path, landing, err)) < 0)
 		goto out;
 	if ((fd = open_beneath(area->fd, rel, O_RDONLY | O_NONBLOCK, 0)) < 0) {
 		rc = open_failed(err, path, fd);
@@ -495,6 +532,8 @@ ks_fs_edit(struct ks_fs *fs, const char *path, const char *old, size_t olen,
 		    "write denied: ");
 		goto out;
 	}
+	if ((rc = hard_link(fs, path, &st, err)) < 0)
+		goto out;
 	if ((rc = read_upto(fs, fd, (size_t)st.st_size, &len)) < 0) {
 		ks_err_os(err, -rc);
 		goto out;
@@ -539,31 +578,69 @@ too_large(struct ks_err *err, const struct stat *st)
 	    "reply; read it in parts with max_bytes");
 }
 
-/* Opens path for reading without blocking on a FIFO or device. */
+/*
+ * Looks path up with flags and judges where it landed: the descriptor,
+ * or a negative errno with err set (a denial, or the lookup's error).
+ */
 static int
-open_read(const char *path, struct stat *st, struct ks_err *err)
+open_judged(struct ks_fs *fs, const char *path, int flags, unsigned opts,
+    struct ks_err *err)
 {
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	char *landing = NULL;
+	int fd, rc;
 
-	if (fd < 0) {
-		/* A socket cannot be opened at all: say what it is. */
-		if (errno == ENXIO && stat(path, st) == 0 &&
-		    S_ISSOCK(st->st_mode))
-			return not_regular(err, path, KS_CODE_IO, "");
-		return ks_err_os(err, errno);
-	}
-	if (fstat(fd, st) < 0) {
+	fd = ks_lookup_open(path, &fs->base, flags, opts, &landing);
+	rc = judge(fs, path, landing, err);
+	free(landing);
+	if (rc < 0 && fd >= 0)
 		close(fd);
-		return ks_err_os(err, errno);
-	}
-	if (S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode)) {
+	if (rc < 0)
+		return rc;
+	return fd < 0 ? ks_err_os(err, -fd) : fd;
+}
+
+/* True when path (followed) is a socket, which cannot be opened. */
+static bool
+is_socket(struct ks_fs *fs, const char *path)
+{
+	struct stat st;
+	int fd = open_judged(fs, path, O_PATH, KS_LOOKUP_FOLLOW, NULL);
+	bool sock = fd >= 0 && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+
+	if (fd >= 0)
 		close(fd);
+	return sock;
+}
+
+/*
+ * Opens path for reading without blocking on a FIFO or device, the read
+ * rule judged on the file opened: the landing of the lookup is the path
+ * of that very file, however the tree changed meanwhile.
+ */
+static int
+open_read(struct ks_fs *fs, const char *path, struct stat *st,
+    struct ks_err *err)
+{
+	int fd, rc;
+
+	fd = open_judged(fs, path, O_RDONLY | O_NONBLOCK | O_NOCTTY,
+	    KS_LOOKUP_FOLLOW, err);
+	/* A socket cannot be opened at all: say what it is. */
+	if (fd == -ENXIO && err->code == KS_CODE_IO && is_socket(fs, path))
 		return not_regular(err, path, KS_CODE_IO, "");
-	}
+	if (fd < 0)
+		return fd;
+	rc = fstat(fd, st) < 0 ? ks_err_os(err, errno) : 0;
+	if (rc == 0 && (S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode)))
+		rc = not_regular(err, path, KS_CODE_IO, "");
 	/* read(2) would say so too, but max_bytes 0 reads nothing. */
-	if (S_ISDIR(st->st_mode)) {
+	if (rc == 0 && S_ISDIR(st->st_mode))
+		rc = ks_err_os(err, EISDIR);
+	if (rc == 0)
+		rc = hard_link(fs, path, st, err);
+	if (rc < 0) {
 		close(fd);
-		return ks_err_os(err, EISDIR);
+		return rc;
 	}
 	return fd;
 }
@@ -576,9 +653,9 @@ ks_fs_read(struct ks_fs *fs, const char *path, bool has_max, uint64_t max,
 	uint64_t want = has_max && max <= READ_MAX_FIT ? max : READ_MAX_FIT + 1;
 	int fd, rc;
 
-	if ((rc = ks_policy_check_read(&fs->pctx, path, err)) < 0)
+	if ((rc = ks_policy_read_verdict(&fs->pctx, path, path, err)) < 0)
 		return rc;
-	if ((fd = open_read(path, &st, err)) < 0)
+	if ((fd = open_read(fs, path, &st, err)) < 0)
 		return fd;
 	/* A file whose size is known is judged before it is read. */
 	if (S_ISREG(st.st_mode) && st.st_size > 0) {
@@ -605,9 +682,25 @@ int
 ks_fs_stat(struct ks_fs *fs, const char *path, struct stat *st,
     struct ks_err *err)
 {
-	int rc;
+	int fd, to, rc;
 
-	if ((rc = ks_policy_check_read(&fs->pctx, path, err)) < 0)
+	if ((rc = ks_policy_read_verdict(&fs->pctx, path, path, err)) < 0)
 		return rc;
-	return lstat(path, st) < 0 ? ks_err_os(err, errno) : 0;
+	/* The object itself, as lstat sees it, judged where it is. */
+	if ((fd = open_judged(fs, path, O_PATH, 0, err)) < 0)
+		return fd;
+	rc = fstat(fd, st) < 0 ? ks_err_os(err, errno) : 0;
+	/* A link is judged where it leads too, as the reference's path
+	 * would be; what is stat'ed stays the link. */
+	if (rc == 0 && S_ISLNK(st->st_mode)) {
+		to = open_judged(fs, path, O_PATH, KS_LOOKUP_FOLLOW, err);
+		if (to >= 0)
+			close(to);
+		else if (err->code == KS_CODE_POLICY_DENIED)
+			rc = to;
+	}
+	if (rc == 0)
+		rc = hard_link(fs, path, st, err);
+	close(fd);
+	return rc;
 }

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "linkidx.h"
+#include "lookup.h"
 #include "policy.h"
 
 struct ks_err;
@@ -28,6 +30,8 @@ struct ks_fs {
 	char *root_resolved;
 	struct ks_area *areas;
 	size_t nareas;
+	struct ks_lookup_base base;	/* reads start at the root, or "/" */
+	struct ks_linkidx links;	/* hard links into denied areas */
 	unsigned char *rbuf;	/* read buffer, reused */
 	size_t rcap;
 	unsigned tmpseq;	/* temporary-name counter */
@@ -49,7 +53,9 @@ void ks_fs_close(struct ks_fs *fs);
 #define KS_READ_ALWAYS_FITS 262137
 
 /*
- * Reads at most max bytes (has_max false: all) of path. On success
+ * Reads at most max bytes (has_max false: all) of path, the read rule
+ * judged on the path as sent and on the file actually opened (see
+ * lookup.h), and on hard links into denied areas (linkidx.h). On success
  * *data[0..*len) is in fs's buffer (valid until the next call) and fits
  * in one read reply; a file whose reply would not fit is an io error
  * (SPEC §2). Returns 0 or a negative errno with err set.
@@ -63,12 +69,14 @@ int ks_fs_read(struct ks_fs *fs, const char *path, bool has_max,
 int ks_fs_write(struct ks_fs *fs, const char *path, const unsigned char *data,
     size_t len, struct ks_err *err);
 
-/* Replaces the first old[0..olen) in path with new[0..nlen), atomically.
- * Returns 0 or a negative errno with err set. */
+/* Replaces the first old[0..olen) in path with new[0..nlen), atomically,
+ * behind the write rule and the read rule (an edit's answer tells what
+ * the file holds). Returns 0 or a negative errno with err set. */
 int ks_fs_edit(struct ks_fs *fs, const char *path, const char *old,
     size_t olen, const char *new, size_t nlen, struct ks_err *err);
 
-/* lstat of path, behind the read rule. */
+/* lstat of path, behind the read rule: judged on the path as sent, on
+ * the object stat'ed and, for a symlink, on where it leads. */
 int ks_fs_stat(struct ks_fs *fs, const char *path, struct stat *st,
     struct ks_err *err);
 

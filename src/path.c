@@ -239,15 +239,8 @@ ks_path_join(const char *dir, const char *name)
 	return p;
 }
 
-/* A path being built: an absolute path without a trailing slash ("" is
- * "/"), grown by components. */
-struct pbuf {
-	char *s;
-	size_t len, cap;
-};
-
-static int
-pbuf_push(struct pbuf *b, const char *c, size_t n)
+int
+ks_pathbuf_push(struct ks_pathbuf *b, const char *c, size_t n)
 {
 	char *s;
 	size_t cap;
@@ -268,8 +261,8 @@ pbuf_push(struct pbuf *b, const char *c, size_t n)
 	return 0;
 }
 
-static void
-pbuf_pop(struct pbuf *b)
+void
+ks_pathbuf_pop(struct ks_pathbuf *b)
 {
 	while (b->len > 0 && b->s[b->len - 1] != '/')
 		b->len--;
@@ -279,8 +272,8 @@ pbuf_pop(struct pbuf *b)
 		b->s[b->len] = '\0';
 }
 
-static char *
-pbuf_finish(struct pbuf *b)
+char *
+ks_pathbuf_finish(struct ks_pathbuf *b)
 {
 	char *s;
 
@@ -297,7 +290,7 @@ pbuf_finish(struct pbuf *b)
 char *
 ks_path_normalize(const char *path)
 {
-	struct pbuf b = { 0 };
+	struct ks_pathbuf b = { 0 };
 	struct comp_iter it = { path, true };
 	const char *s = NULL;
 	size_t len = 0;
@@ -305,18 +298,17 @@ ks_path_normalize(const char *path)
 
 	while ((k = comp_next(&it, &s, &len)) != COMP_END) {
 		if (k == COMP_PARENT)
-			pbuf_pop(&b);
-		else if (k == COMP_NORMAL && pbuf_push(&b, s, len) < 0) {
+			ks_pathbuf_pop(&b);
+		else if (k == COMP_NORMAL && ks_pathbuf_push(&b, s, len) < 0) {
 			free(b.s);
 			return NULL;
 		}
 	}
-	return pbuf_finish(&b);
+	return ks_pathbuf_finish(&b);
 }
 
-/* Replaces *rest by target + "/" + tail (tail points into *rest). */
-static int
-splice_link(char **rest, const char *target, const char *tail)
+int
+ks_path_splice(char **rest, const char *target, const char *tail)
 {
 	size_t tl = strlen(target), rl = strlen(tail);
 	char *p;
@@ -350,14 +342,14 @@ read_link(const char *path, char **out)
  * exist: beneath them nothing is looked up, a ".." pops one.
  */
 static int
-resolve_step(struct pbuf *b, const char *c, size_t n, char **rest,
+resolve_step(struct ks_pathbuf *b, const char *c, size_t n, char **rest,
     const char **tail, size_t *missing, unsigned *links)
 {
 	struct stat st;
 	char *target = NULL;
 	int rc;
 
-	if ((rc = pbuf_push(b, c, n)) < 0)
+	if ((rc = ks_pathbuf_push(b, c, n)) < 0)
 		return rc;
 	if (*missing > 0 || lstat(b->s, &st) < 0) {
 		/* Missing (or unreadable): the rest is taken lexically. */
@@ -373,12 +365,12 @@ resolve_step(struct pbuf *b, const char *c, size_t n, char **rest,
 		return 0;
 	if (rc < 0)
 		return rc;
-	pbuf_pop(b);
+	ks_pathbuf_pop(b);
 	if (target[0] == '/') {
 		b->len = 0;
 		b->s[0] = '\0';
 	}
-	rc = splice_link(rest, target, *tail);
+	rc = ks_path_splice(rest, target, *tail);
 	free(target);
 	*tail = *rest;
 	return rc;
@@ -407,7 +399,7 @@ ks_path_resolve(const char *path, char **out, struct ks_err *err)
  * returns where the rest of path starts. */
 static const char *
 skip_known(const char *path, const char *base, const char *resolved,
-    struct pbuf *b)
+    struct ks_pathbuf *b)
 {
 	size_t n = base != NULL ? strlen(base) : 0;
 	struct comp_iter it = { resolved, false };
@@ -420,7 +412,7 @@ skip_known(const char *path, const char *base, const char *resolved,
 	    (path[n] != '/' && path[n] != '\0'))
 		return path;
 	while (comp_next(&it, &c, &len) == COMP_NORMAL)
-		if (pbuf_push(b, c, len) < 0)
+		if (ks_pathbuf_push(b, c, len) < 0)
 			return NULL;
 	return path + n;
 }
@@ -429,7 +421,7 @@ int
 ks_path_resolve_under(const char *path, const char *base,
     const char *base_resolved, char **out, struct ks_err *err)
 {
-	struct pbuf b = { 0 };
+	struct ks_pathbuf b = { 0 };
 	struct comp_iter it;
 	char *rest = NULL;
 	const char *tail, *c = NULL;
@@ -448,13 +440,13 @@ ks_path_resolve_under(const char *path, const char *base,
 			break;
 		tail = it.p;
 		if (k == COMP_PARENT) {
-			pbuf_pop(&b);
+			ks_pathbuf_pop(&b);
 			missing -= missing > 0;
 		} else if (k == COMP_NORMAL && (rc = resolve_step(&b, c, n,
 		    &rest, &tail, &missing, &links)) < 0)
 			goto out;
 	}
-	rc = (*out = pbuf_finish(&b)) == NULL ? -ENOMEM : 0;
+	rc = (*out = ks_pathbuf_finish(&b)) == NULL ? -ENOMEM : 0;
 out:
 	free(rest);
 	free(b.s);

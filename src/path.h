@@ -78,6 +78,27 @@ char *ks_path_normalize(const char *path);
  * way Rust's Path::join does. Caller frees; NULL on ENOMEM. */
 char *ks_path_join(const char *dir, const char *name);
 
+/* An absolute path being built component by component: no trailing
+ * slash, "" standing for "/". Zero-initialise; s is the caller's to free
+ * unless handed over by ks_pathbuf_finish. */
+struct ks_pathbuf {
+	char *s;
+	size_t len, cap;
+};
+
+/* Appends "/" and c[0..n); returns 0 or -ENOMEM. */
+int ks_pathbuf_push(struct ks_pathbuf *b, const char *c, size_t n);
+/* Removes the last component (never above "/"). */
+void ks_pathbuf_pop(struct ks_pathbuf *b);
+/* The path built ("/" when empty) as a string the caller frees, b's
+ * buffer handed over; NULL on ENOMEM. */
+char *ks_pathbuf_finish(struct ks_pathbuf *b);
+
+/* Replaces *rest by target + "/" + tail, tail pointing into *rest (a
+ * symlink's target spliced in front of what is left of a path).
+ * Returns 0 or -ENOMEM (*rest unchanged). */
+int ks_path_splice(char **rest, const char *target, const char *tail);
+
 /*
  * Resolves path to where it lands: the longest existing prefix with its
  * symlinks followed (like realpath), then the missing remainder with "."

@@ -708,8 +708,8 @@ out:
 	return rc;
 }
 
-static int
-check_read_one(const struct ks_policy_ctx *ctx, const char *path,
+int
+ks_policy_read_verdict(const struct ks_policy_ctx *ctx, const char *path,
     const char *as_sent, struct ks_err *err)
 {
 	const struct ks_policy *p = ctx->policy;
@@ -731,11 +731,11 @@ ks_policy_check_read(const struct ks_policy_ctx *ctx, const char *path,
 	char *res = NULL;
 	int rc;
 
-	if ((rc = check_read_one(ctx, path, path, err)) < 0)
+	if ((rc = ks_policy_read_verdict(ctx, path, path, err)) < 0)
 		return rc;
 	if (resolve(ctx, path, &res, NULL) < 0)
 		return 0;	/* a loop: the open fails with ELOOP itself */
-	rc = check_read_one(ctx, res, path, err);
+	rc = ks_policy_read_verdict(ctx, res, path, err);
 	free(res);
 	return rc;
 }
@@ -775,7 +775,7 @@ ks_policy_read_denied(const struct ks_policy_ctx *ctx,
 	bool denied;
 	int rc = 0;
 
-	if (check_read_one(ctx, path, path, NULL) < 0)
+	if (ks_policy_read_verdict(ctx, path, path, NULL) < 0)
 		return true;
 	/* A link is judged where it leads; anything else where its
 	 * directory really is. Unresolvable: denied (fail closed). */
@@ -786,7 +786,7 @@ ks_policy_read_denied(const struct ks_policy_ctx *ctx,
 		rc = -1;
 	if (rc < 0)
 		return true;
-	denied = check_read_one(ctx, res, path, NULL) < 0;
+	denied = ks_policy_read_verdict(ctx, res, path, NULL) < 0;
 	free(res);
 	return denied;
 }
@@ -799,6 +799,17 @@ hole_beneath(const struct ks_policy *p, const char *path)
 		if (ks_path_beneath(p->allow_read_within_deny.v[i], path))
 			return true;
 	return false;
+}
+
+bool
+ks_policy_prune_at(const struct ks_policy_ctx *ctx, const char *path,
+    const char *landing)
+{
+	if (ks_policy_read_verdict(ctx, path, path, NULL) == 0 &&
+	    ks_policy_read_verdict(ctx, landing, path, NULL) == 0)
+		return false;
+	return !hole_beneath(ctx->policy, path) &&
+	    !hole_beneath(ctx->policy, landing);
 }
 
 bool

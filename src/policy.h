@@ -98,6 +98,23 @@ int ks_policy_check_read(const struct ks_policy_ctx *ctx, const char *path,
     struct ks_err *err);
 
 /*
+ * The read rule on one path, taken as it is (nothing is resolved): 0
+ * when allowed, else a negative errno with err set (KS_CODE_POLICY_DENIED,
+ * the message naming as_sent). Callers judge the path as sent and where
+ * it landed (ks_lookup_open's landing), each through this call.
+ */
+int ks_policy_read_verdict(const struct ks_policy_ctx *ctx, const char *path,
+    const char *as_sent, struct ks_err *err);
+
+/*
+ * ks_policy_walk_prune for an entry whose landing place is known (a
+ * walk through descriptors, where no component is a link): judged on
+ * path as walked and on landing, nothing looked up.
+ */
+bool ks_policy_prune_at(const struct ks_policy_ctx *ctx, const char *path,
+    const char *landing);
+
+/*
  * The read rule during a walk (glob, grep): path is an entry as walked,
  * judged as sent and where it resolves. The entries of one directory
  * come together, so the directory's resolution is kept in cache
