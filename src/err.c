@@ -112,6 +112,15 @@ ks_err_nul_path(struct ks_err *err)
 	    "file name contained an unexpected NUL byte");
 }
 
+int
+ks_err_read_changed(struct ks_err *err, const char *path)
+{
+	struct ks_quote q;
+
+	return ks_err_set(err, EXDEV, KS_CODE_POLICY_DENIED, "read denied: "
+	    "'%s' changed while it was being read", ks_quote(&q, path));
+}
+
 void
 ks_err_os_text(char *buf, size_t size, int errnum)
 {

@@ -54,6 +54,10 @@ int ks_err_os(struct ks_err *err, int errnum);
 /* Sets err to the reference's reply to a path holding a NUL byte (io,
  * "file name contained an unexpected NUL byte"); returns -EINVAL. */
 int ks_err_nul_path(struct ks_err *err);
+/* The read rule's answer when what was opened is denied though the path
+ * checked before was not (the tree changed meanwhile): KS_CODE_POLICY_DENIED,
+ * "read denied: 'P' changed while it was being read"; returns -EXDEV. */
+int ks_err_read_changed(struct ks_err *err, const char *path);
 
 /* Writes "strerror(errnum) (os error errnum)" into buf. */
 void ks_err_os_text(char *buf, size_t size, int errnum);

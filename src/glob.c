@@ -32,6 +32,7 @@
 
 #include "err.h"
 #include "proto.h"
+#include "lookup.h"
 #include "path.h"
 
 #define ERR_WILDCARDS	"wildcards are either regular `*` or recursive `**`"
@@ -565,6 +566,50 @@ by_name_desc(const void *a, const void *b)
  * (the crate then drops it whole). Opened as e, not as "." in h: listing
  * needs no search right on h.
  */
+/*
+ * Whether the child c of a listing whose directory lies at landing is
+ * denied: a link is judged where it leads (resolved by the filter),
+ * anything else where it is, the listing's landing joined with its name.
+ */
+static int
+kid_denied(struct walk *w, const struct entry *c, const char *landing,
+    unsigned char type)
+{
+	char *at;
+	bool denied;
+
+	if (type == DT_LNK || type == DT_UNKNOWN)
+		return ks_path_denied(w->filter, c->path);
+	if ((at = ks_path_join(landing, c->path + c->name)) == NULL)
+		return -ENOMEM;
+	denied = ks_path_denied_at(w->filter, c->path, at);
+	free(at);
+	return denied;
+}
+
+/*
+ * Opens e for listing through a descriptor lookup and judges the
+ * directory it reached: a listing is never read from a denied directory
+ * that a component swapped for a link led to. The descriptor, or
+ * a negative errno; *landing is the directory's path (caller frees).
+ */
+static int
+open_listing(struct walk *w, const struct entry *e, char **landing)
+{
+	int fd;
+
+	*landing = NULL;
+	if (e->len >= PATH_MAX)
+		return -ENAMETOOLONG;	/* as the crate's syscalls would */
+	fd = ks_lookup_open(e->path, ks_path_base(w->filter), O_RDONLY |
+	    O_DIRECTORY, KS_LOOKUP_FOLLOW, landing);
+	if (fd >= 0 && ks_path_denied_at(w->filter, e->path, *landing)) {
+		close(fd);
+		return -EACCES;
+	}
+	return fd;
+}
+
 static int
 read_kids(struct walk *w, size_t idx, const struct entry *e, struct node *h)
 {
@@ -572,28 +617,35 @@ read_kids(struct walk *w, size_t idx, const struct entry *e, struct node *h)
 	bool curdir = is_curdir(e->path);
 	struct dirent *de;
 	struct entry c;
-	const char *rel;
+	char *landing = NULL;
 	DIR *d = NULL;
-	int at, fd = -1, rc = 0;
+	int fd, rc = 0, denied;
 
-	if (lookup(e, &at, &rel) < 0 || (fd = openat(at, rel, O_RDONLY |
-	    O_DIRECTORY | O_CLOEXEC)) < 0 || (d = fdopendir(fd)) == NULL) {
+	if ((fd = open_listing(w, e, &landing)) < 0 ||
+	    (d = fdopendir(fd)) == NULL) {
 		/* Out of descriptors: an error, not an empty listing. */
-		if (errno == EMFILE || errno == ENFILE)
+		if (fd == -EMFILE || fd == -ENFILE || fd == -ENOMEM)
+			rc = fd;
+		else if (fd >= 0 && (errno == EMFILE || errno == ENFILE))
 			rc = -errno;
 		goto out;
 	}
 	for (errno = 0; (de = readdir(d)) != NULL; errno = 0) {
 		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0 || !ks_utf8_valid(de->d_name, strlen(de->d_name)))
+		    strcmp(de->d_name, "..") == 0 ||
+		    !ks_utf8_valid(de->d_name, strlen(de->d_name)))
 			continue;
 		if ((rc = make_child(e, h, de->d_name, strlen(de->d_name),
 		    curdir, &c)) < 0)
 			goto out;
 		c.idx = idx;
-		if (ks_path_denied(w->filter, c.path))
+		if ((denied = kid_denied(w, &c, landing, de->d_type)) != 0)
 			entry_free(w, &c);
-		else if ((rc = push(w, &c)) < 0)
+		if (denied < 0) {
+			rc = denied;
+			goto out;
+		}
+		if (!denied && (rc = push(w, &c)) < 0)
 			goto out;
 	}
 	if (errno != 0)
@@ -602,6 +654,7 @@ read_kids(struct walk *w, size_t idx, const struct entry *e, struct node *h)
 		qsort(w->todo + base, w->ntodo - base, sizeof(*w->todo),
 		    by_name_desc);
 out:
+	free(landing);
 	if (d != NULL)
 		closedir(d);
 	else if (fd >= 0)
@@ -647,6 +700,33 @@ list(struct walk *w, size_t idx, const struct entry *e, struct node *h,
 }
 
 /*
+ * A literal last component: c is a result when it exists and may be
+ * read, both decided on the one object a lookup reached ("." and ".."
+ * are not looked up, as the crate does not).
+ */
+static int
+last_literal(struct walk *w, struct entry *c, const char *s)
+{
+	char *landing = NULL;
+	bool denied;
+	int fd;
+
+	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return ks_path_denied(w->filter, c->path) ? 0 : push(w, c);
+	if (c->len >= PATH_MAX)
+		return 0;
+	fd = ks_lookup_open(c->path, ks_path_base(w->filter), O_PATH,
+	    KS_LOOKUP_FOLLOW, &landing);
+	denied = fd < 0 || ks_path_denied_at(w->filter, c->path, landing);
+	free(landing);
+	if (fd >= 0)
+		close(fd);
+	if (fd == -EMFILE || fd == -ENFILE || fd == -ENOMEM)
+		return fd;
+	return denied ? 0 : push(w, c);
+}
+
+/*
  * The crate's fill_todo: what pattern idx finds at e. Literal components
  * follow each other in this loop (the crate recurses); only a leading-dot
  * pattern recurses, through add(), and each level lengthens the path, so
@@ -673,14 +753,13 @@ fill(struct walk *w, size_t idx, const struct entry *e)
 		if ((rc = make_child(&cur, h, s, strlen(s),
 		    is_curdir(cur.path), &c)) < 0)
 			break;
+		if (idx + 1 == w->npat) {
+			rc = last_literal(w, &c, s);
+			break;
+		}
 		if (strcmp(s, ".") != 0 && strcmp(s, "..") != 0 &&
 		    !stat_entry(&c, &(struct stat){ 0 }))
 			break;
-		if (idx + 1 == w->npat) {
-			rc = ks_path_denied(w->filter, c.path) ? 0 :
-			    push(w, &c);
-			break;
-		}
 		entry_free(w, &cur);
 		cur = c;
 		c = (struct entry){ 0 };

@@ -30,6 +30,7 @@
 #include "proto.h"
 #include "glob.h"
 #include "ignore.h"
+#include "lookup.h"
 #include "path.h"
 #include "rx.h"
 #include "walk.h"
@@ -48,6 +49,10 @@ struct grep {
 	struct ks_err *err;
 	char *buf;			/* the file being searched */
 	size_t cap;
+	const char *root;		/* as given */
+	const char *landing;		/* where the root directory is */
+	char *at;			/* an entry's landing place */
+	size_t atcap;
 };
 
 /* Zeroed bytes kept after the content read into g->buf. */
@@ -63,7 +68,8 @@ read_file(struct grep *g, int fd)
 	ssize_t r = 0;
 	char *p;
 
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    ks_path_denied_file(g->filter, &st))
 		return -1;
 	want = (size_t)st.st_size + 1;	/* one more: sees growth */
 	stop = (size_t)st.st_size + GROWTH_MAX;
@@ -147,41 +153,82 @@ search(struct grep *g, const char *path, const char *buf, size_t n)
 
 /* Searches the file name (of dirfd) at path; links are not followed
  * below the root (nofollow). */
+/* Searches the regular file open at fd, whose path is path. */
 static int
-search_file(struct grep *g, int dirfd, const char *name, const char *path,
-    bool nofollow)
+search_fd(struct grep *g, int fd, const char *path)
 {
-	ssize_t n;
-	int fd;
+	ssize_t n = read_file(g, fd);
 
-	fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY |
-	    (nofollow ? O_NOFOLLOW : 0));
-	if (fd < 0)
-		return 0;
-	n = read_file(g, fd);
-	close(fd);
 	if (n <= 0 || !ks_utf8_valid(g->buf, (size_t)n))
 		return 0;
 	return search(g, path, g->buf, (size_t)n);
+}
+
+/* Searches the file name (of dirfd) at path; no link is followed. */
+static int
+search_file(struct grep *g, int dirfd, const char *name, const char *path)
+{
+	int fd, rc;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY |
+	    O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	rc = search_fd(g, fd, path);
+	close(fd);
+	return rc;
+}
+
+/*
+ * Where entry path (root joined with names) really is: the walk opens
+ * no link, so it is the root's landing joined with the same names.
+ * NULL on ENOMEM.
+ */
+static const char *
+landing_of(struct grep *g, const char *path)
+{
+	const char *rel = path + strlen(g->root);
+	size_t ll = strlen(g->landing), rl, need;
+	char *p;
+
+	while (*rel == '/')
+		rel++;
+	rl = strlen(rel);
+	need = ll + 1 + rl + 1;
+	if (need > g->atcap) {
+		if ((p = realloc(g->at, 2 * need)) == NULL)
+			return NULL;
+		g->at = p;
+		g->atcap = 2 * need;
+	}
+	memcpy(g->at, g->landing, ll);
+	if (ll == 0 || g->landing[ll - 1] != '/')
+		g->at[ll++] = '/';
+	memcpy(g->at + ll, rel, rl + 1);
+	return g->at;
 }
 
 static int
 on_entry(void *ctx, const struct ks_walk_ent *e)
 {
 	struct grep *g = ctx;
+	const char *at;
 	int rc;
 
 	/* The reference opens by path: past PATH_MAX it cannot. A name that
 	 * is not UTF-8 cannot be answered (it drops the connection). */
 	if (strlen(e->path) >= PATH_MAX ||
 	    !ks_utf8_valid(e->name, strlen(e->name)) ||
-	    ks_ignore_skip(g->ig, e->path, e->type == DT_DIR) ||
-	    ks_path_denied(g->filter, e->path))
+	    ks_ignore_skip(g->ig, e->path, e->type == DT_DIR))
+		return KS_WALK_SKIP;
+	if ((at = landing_of(g, e->path)) == NULL)
+		return -ENOMEM;
+	if (ks_path_denied_at(g->filter, e->path, at))
 		return KS_WALK_SKIP;
 	if (e->type != DT_REG ||
 	    (g->include != NULL && !ks_glob_match(g->include, e->name)))
 		return KS_WALK_NEXT;
-	rc = search_file(g, e->dirfd, e->name, e->path, true);
+	rc = search_file(g, e->dirfd, e->name, e->path);
 	return rc == 1 ? KS_WALK_STOP : rc;
 }
 
@@ -231,31 +278,84 @@ file_name(const char *root, char *buf, size_t size)
 	return buf;
 }
 
-/* A root that is a file is searched (through a link too); a directory
- * is walked; anything else, or nothing there, gives no matches. */
+/* A regular file as the root: opened for reading by a second lookup,
+ * judged again, since the first one held only a path descriptor. */
 static int
-grep_root(struct grep *g, const char *root)
+grep_file(struct grep *g, const char *root)
 {
-	struct ks_walk_ops ops = { on_entry, on_enter, on_leave, g };
-	char name[NAME_MAX + 1];
-	struct stat st;
+	char name[NAME_MAX + 1], *landing = NULL;
+	bool denied;
 	int fd, rc;
 
-	if (stat(root, &st) < 0)
+	if (g->include != NULL && !ks_glob_match(g->include,
+	    file_name(root, name, sizeof(name))))
 		return 0;
-	if (S_ISREG(st.st_mode)) {
-		if (g->include != NULL && !ks_glob_match(g->include,
-		    file_name(root, name, sizeof(name))))
-			return 0;
-		return search_file(g, AT_FDCWD, root, root, false);
+	fd = ks_lookup_open(root, ks_path_base(g->filter), O_RDONLY |
+	    O_NONBLOCK | O_NOCTTY, KS_LOOKUP_FOLLOW, &landing);
+	denied = ks_path_denied_at(g->filter, root, landing);
+	free(landing);
+	if (denied) {
+		if (fd >= 0)
+			close(fd);
+		return ks_err_read_changed(g->err, root);
 	}
-	if (!S_ISDIR(st.st_mode))
-		return 0;
-	if ((fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if (fd < 0)
+		return fd == -EMFILE || fd == -ENFILE || fd == -ENOMEM ? fd : 0;
+	rc = search_fd(g, fd, root);
+	close(fd);
+	return rc;
+}
+
+/* A directory as the root: walked from the descriptor the lookup
+ * opened, every entry judged where it lies beneath the landing. */
+static int
+grep_dir(struct grep *g, int pfd, const char *root)
+{
+	struct ks_walk_ops ops = { on_entry, on_enter, on_leave, g };
+	int fd, rc;
+
+	if ((fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return errno == EMFILE || errno == ENFILE ? -errno : 0;
 	if ((rc = ks_ignore_open(root, &g->ig)) == 0)
 		rc = ks_walk_run(fd, root, &ops);
 	close(fd);
+	return rc;
+}
+
+/*
+ * A root that is a file is searched (through a link too); a directory
+ * is walked; anything else, or nothing there, gives no matches. The
+ * root is looked up through descriptors and judged where it landed: a
+ * root swapped for a link to a denied area since the caller checked
+ * its path is an error, never its content.
+ */
+static int
+grep_root(struct grep *g, const char *root)
+{
+	char *landing = NULL;
+	struct stat st;
+	int pfd, rc = 0;
+
+	pfd = ks_lookup_open(root, ks_path_base(g->filter), O_PATH,
+	    KS_LOOKUP_FOLLOW, &landing);
+	if (pfd < 0) {
+		free(landing);
+		return pfd == -EMFILE || pfd == -ENFILE || pfd == -ENOMEM ?
+		    pfd : 0;
+	}
+	if (ks_path_denied_at(g->filter, root, landing))
+		rc = ks_err_read_changed(g->err, root);
+	else if (fstat(pfd, &st) < 0)
+		rc = 0;		/* an O_PATH descriptor: cannot fail here */
+	else if (S_ISREG(st.st_mode))
+		rc = grep_file(g, root);
+	else if (S_ISDIR(st.st_mode)) {
+		g->root = root;
+		g->landing = landing;
+		rc = grep_dir(g, pfd, root);
+	}
+	close(pfd);
+	free(landing);
 	return rc;
 }
 
@@ -300,5 +400,6 @@ ks_grep_run(const char *pattern, const char *root, const char *include,
 	ks_glob_free(g.include);
 	ks_ignore_free(g.ig);
 	free(g.buf);
+	free(g.at);
 	return rc;
 }

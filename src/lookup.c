@@ -181,11 +181,13 @@ after_nofollow(struct lookup *l, const char *name, int rc, bool follow_it)
 		return rc;
 	if (fstatat(l->cur, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return rc != 0 ? rc : -errno;
-	if (!S_ISLNK(st.st_mode))
-		return rc != 0 ? rc : 1;
-	if (!follow_it)
-		return rc;
-	return follow(l, name);
+	if (S_ISLNK(st.st_mode))
+		return follow_it ? follow(l, name) : rc;
+	/* No link now, but the open met one (ELOOP, or ENOTDIR where a
+	 * directory stands now): the name was swapped meanwhile. */
+	if (rc == 0 || rc == -ELOOP || S_ISDIR(st.st_mode))
+		return 1;
+	return rc;
 }
 
 /* The final component: opened with the caller's flags. Returns the

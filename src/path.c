@@ -73,6 +73,29 @@ ks_path_denied(const struct ks_path_filter *filter, const char *path)
 	    filter->denied(filter->ctx, path);
 }
 
+bool
+ks_path_denied_at(const struct ks_path_filter *filter, const char *path,
+    const char *landing)
+{
+	if (filter == NULL || filter->denied_at == NULL || landing == NULL)
+		return ks_path_denied(filter, path);
+	return filter->denied_at(filter->ctx, path, landing);
+}
+
+bool
+ks_path_denied_file(const struct ks_path_filter *filter,
+    const struct stat *st)
+{
+	return filter != NULL && filter->denied_file != NULL &&
+	    filter->denied_file(filter->ctx, st);
+}
+
+const struct ks_lookup_base *
+ks_path_base(const struct ks_path_filter *filter)
+{
+	return filter != NULL ? filter->base : NULL;
+}
+
 /*
  * Rust's path components, ranked as its Component enum orders them:
  * RootDir < CurDir < ParentDir < Normal. A "." counts only at the start

@@ -30,17 +30,39 @@ int ks_strv_take(struct ks_strv *sv, char *s);
 bool ks_strv_has(const struct ks_strv *sv, const char *s);
 void ks_strv_free(struct ks_strv *sv);
 
+struct ks_lookup_base;
+struct stat;
+
 /*
  * Asks "may this path be read?" during a walk (glob, grep). A NULL
- * filter, or a NULL fn, allows everything. path is NUL-terminated.
+ * filter, or a NULL fn, allows everything. Paths are NUL-terminated.
  */
 struct ks_path_filter {
+	/* path as walked, resolved by the callee (links judged where they
+	 * lead) */
 	bool (*denied)(void *ctx, const char *path);
 	void *ctx;
+	/* path as walked, known to lie at landing (an entry of a directory
+	 * held by descriptor, or what a lookup opened): nothing resolved;
+	 * NULL: denied() is asked about path instead */
+	bool (*denied_at)(void *ctx, const char *path, const char *landing);
+	/* a regular file just opened (fstat): a second name of a denied
+	 * file? NULL: never */
+	bool (*denied_file)(void *ctx, const struct stat *st);
+	/* where the walk's lookups may start (ks_lookup_open); NULL: none */
+	const struct ks_lookup_base *base;
 };
 
 /* True when filter denies path. */
 bool ks_path_denied(const struct ks_path_filter *filter, const char *path);
+/* True when filter denies path, which lies at landing. */
+bool ks_path_denied_at(const struct ks_path_filter *filter, const char *path,
+    const char *landing);
+/* True when filter denies the regular file st. */
+bool ks_path_denied_file(const struct ks_path_filter *filter,
+    const struct stat *st);
+/* filter's lookup base, or NULL. */
+const struct ks_lookup_base *ks_path_base(const struct ks_path_filter *filter);
 
 /*
  * Compares two paths as Rust's Path::cmp does: component by component,

@@ -177,7 +177,7 @@ list_keep(struct list *l, size_t mark, bool last)
 
 /* The read rule as a walk filter. */
 struct walk_rule {
-	const struct ks_policy_ctx *pctx;
+	struct ks_fs *fs;
 	struct ks_read_cache cache;
 };
 
@@ -186,15 +186,41 @@ walk_denied(void *ctx, const char *path)
 {
 	struct walk_rule *w = ctx;
 
-	return ks_policy_walk_prune(w->pctx, &w->cache, path);
+	return ks_policy_walk_prune(&w->fs->pctx, &w->cache, path);
+}
+
+static bool
+walk_denied_at(void *ctx, const char *path, const char *landing)
+{
+	struct walk_rule *w = ctx;
+
+	return ks_policy_prune_at(&w->fs->pctx, path, landing);
+}
+
+static bool
+walk_denied_file(void *ctx, const struct stat *st)
+{
+	struct walk_rule *w = ctx;
+
+	return ks_linkidx_denied(&w->fs->links, &w->fs->pctx, st);
+}
+
+/* The filter of a glob or grep: what a walk may see, and where its
+ * lookups start. */
+static struct ks_path_filter
+walk_filter(struct walk_rule *rule)
+{
+	return (struct ks_path_filter){ .denied = walk_denied, .ctx = rule,
+	    .denied_at = walk_denied_at, .denied_file = walk_denied_file,
+	    .base = &rule->fs->base };
 }
 
 static int
 serve_glob(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *b,
     struct ks_err *err)
 {
-	struct walk_rule rule = { &fs->pctx, { NULL, NULL } };
-	struct ks_path_filter filter = { walk_denied, &rule };
+	struct walk_rule rule = { fs, { NULL, NULL } };
+	struct ks_path_filter filter = walk_filter(&rule);
 	struct ks_strv paths = { 0 };
 	struct list l = { b, 0, false };
 	bool holes = fs->pctx.policy->allow_read_within_deny.n > 0;
@@ -288,8 +314,8 @@ static int
 serve_grep(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *b,
     struct ks_err *err)
 {
-	struct walk_rule rule = { &fs->pctx, { NULL, NULL } };
-	struct ks_path_filter filter = { walk_denied, &rule };
+	struct walk_rule rule = { fs, { NULL, NULL } };
+	struct ks_path_filter filter = walk_filter(&rule);
 	struct list l = { b, 0, false };
 	struct ks_grep_sink sink = { grep_emit, &l };
 	char *pattern;
