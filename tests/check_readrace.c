@@ -6,6 +6,7 @@
  * may carry a byte, a name or the size of what the policy denies.
  */
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -18,6 +19,8 @@
 #include <unistd.h>
 #include <linux/fs.h>
 
+#include "lookup.h"
+#include "path.h"
 #include "testlib.h"
 
 /* What the secret files hold and are called: none of it may show. */
@@ -355,6 +358,135 @@ START_TEST(edit_of_a_read_denied_file_is_refused)
 }
 END_TEST
 
+/*
+ * ks_lookup_open against the kernel: for each path of a tree with links
+ * of every kind, the same error as open(2) and, for the landing, what
+ * ks_path_resolve says (the string the read rule has always judged).
+ */
+static const char *const lookups[] = {
+	"a/b/f", "lnk/f", "lnk/../f", "abs", "up/x", "up/../a/b/f",
+	"a/b/f/", "a/b/f/.", "a/b/f/..", "missing/../a/b/f", "a/b/f/../f",
+	"loop1", "loop1/x", "dl", "dl/x", "", ".", "..", "a/", "lnk/",
+	"flink", "flink/", "a/b/./f", "./a//b/f", "a/missing/x", "fifo",
+	"chain", "chain/f", "rel/b/f", "a/b/f/x", "/", "//", "a/../a/b/f",
+};
+
+static void
+lookup_tree(const char *dir)
+{
+	char p[4200];
+
+	ks_putf("hi\n", "%s/a/b/f", dir);
+	ks_putf("s\n", "%s/sec/x", dir);
+	snprintf(p, sizeof(p), "%s/lnk", dir);
+	ck_assert(symlink("a/b", p) == 0);
+	snprintf(p, sizeof(p), "%s/abs", dir);
+	ck_assert(symlink("/etc/hostname", p) == 0);
+	snprintf(p, sizeof(p), "%s/loop1", dir);
+	ck_assert(symlink("loop2", p) == 0);
+	snprintf(p, sizeof(p), "%s/loop2", dir);
+	ck_assert(symlink("loop1", p) == 0);
+	snprintf(p, sizeof(p), "%s/up", dir);
+	ck_assert(symlink("a/../sec", p) == 0);
+	snprintf(p, sizeof(p), "%s/dl", dir);
+	ck_assert(symlink("dangling", p) == 0);
+	snprintf(p, sizeof(p), "%s/flink", dir);
+	ck_assert(symlink("a/b/f", p) == 0);
+	snprintf(p, sizeof(p), "%s/chain", dir);
+	ck_assert(symlink("lnk", p) == 0);
+	snprintf(p, sizeof(p), "%s/rel", dir);
+	ck_assert(symlink("./a/", p) == 0);
+	snprintf(p, sizeof(p), "%s/fifo", dir);
+	ck_assert(mkfifo(p, 0600) == 0);
+}
+
+/* The lookup of path from dir agrees with the kernel; with a base at
+ * dir too (the worker's root), where path is beneath it. */
+static void
+agree(const char *dir, const char *path, const struct ks_lookup_base *b)
+{
+	char *landing = NULL, *res = NULL;
+	int fd, kfd, kerr, rr;
+
+	fd = ks_lookup_open(path, b, O_RDONLY | O_NONBLOCK, KS_LOOKUP_FOLLOW,
+	    &landing);
+	kfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	kerr = kfd < 0 ? errno : 0;
+	rr = ks_path_resolve(path, &res, NULL);
+	ck_assert_msg((fd < 0 ? -fd : 0) == kerr, "%s in %s: lookup %d, "
+	    "kernel %d", path, dir, fd, kerr);
+	ck_assert_msg((landing == NULL) == (rr < 0), "%s: landing %s", path,
+	    landing ? landing : "(none)");
+	ck_assert_msg(landing == NULL || strcmp(landing, res) == 0,
+	    "%s: landing %s, resolved %s", path, landing, res);
+	if (fd >= 0)
+		close(fd);
+	if (kfd >= 0)
+		close(kfd);
+	free(landing);
+	free(res);
+}
+
+START_TEST(lookup_agrees_with_the_kernel)
+{
+	char *dir = ks_tmpdir(), abs[4200], *resolved = NULL;
+	struct ks_lookup_base b;
+
+	lookup_tree(dir);
+	ck_assert(ks_path_resolve(dir, &resolved, NULL) == 0);
+	b = (struct ks_lookup_base){ dir, resolved, open(dir, O_PATH |
+	    O_DIRECTORY | O_CLOEXEC), open("/", O_PATH | O_CLOEXEC) };
+	ck_assert(chdir(dir) == 0);
+	for (size_t i = 0; i < sizeof(lookups) / sizeof(lookups[0]); i++) {
+		agree(dir, lookups[i], NULL);
+		snprintf(abs, sizeof(abs), "%s/%s", dir, lookups[i]);
+		agree(dir, abs, NULL);
+		agree(dir, abs, &b);
+	}
+	close(b.fd);
+	close(b.slash);
+	free(resolved);
+	ks_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* Permissions are the kernel's too: as uid 65534, a directory without
+ * search right stops the lookup with EACCES, and the landing is still
+ * given (a denial reads as before). */
+START_TEST(lookup_permission_errors_are_the_kernels)
+{
+	char *dir = ks_tmpdir(), path[4200];
+	int status;
+	pid_t pid;
+
+	ks_putf("x\n", "%s/closed/f", dir);
+	ks_putf("y\n", "%s/open/f", dir);
+	ck_assert(chmod(dir, 0755) == 0);
+	snprintf(path, sizeof(path), "%s/closed", dir);
+	ck_assert(chmod(path, 0700) == 0);
+	snprintf(path, sizeof(path), "%s/open/f", dir);
+	ck_assert(chmod(path, 0600) == 0);
+	if ((pid = fork()) == 0) {
+		if (setresgid(65534, 65534, 65534) != 0 ||
+		    setresuid(65534, 65534, 65534) != 0)
+			_exit(3);
+		snprintf(path, sizeof(path), "%s/closed/f", dir);
+		agree(dir, path, NULL);
+		snprintf(path, sizeof(path), "%s/closed/../open/f", dir);
+		agree(dir, path, NULL);
+		snprintf(path, sizeof(path), "%s/open/f", dir);
+		agree(dir, path, NULL);
+		_exit(0);
+	}
+	ck_assert(waitpid(pid, &status, 0) == pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "the uid 65534 child failed (status %d)", status);
+	ks_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 Suite *
 readrace_suite(void)
 {
@@ -368,6 +500,10 @@ readrace_suite(void)
 	    3);
 	tcase_add_test(tc, hard_link_to_a_denied_file_is_refused);
 	tcase_add_test(tc, edit_of_a_read_denied_file_is_refused);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("lookup");
+	tcase_add_test(tc, lookup_agrees_with_the_kernel);
+	tcase_add_test(tc, lookup_permission_errors_are_the_kernels);
 	suite_add_tcase(s, tc);
 	return s;
 }
