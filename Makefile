@@ -39,7 +39,8 @@ ALL_LDFLAGS = $(SANFLAGS) $(LINKMODE) $(LDFLAGS)
 SRC = src/err.c src/log.c src/frame.c src/content.c src/proto.c src/path.c src/lookup.c src/policy.c \
 	src/walk.c src/linkidx.c src/ignglob.c src/ignfile.c src/ignore.c src/glob.c \
 	src/rxlex.c src/rxprop.c src/rxclass.c src/rxparse.c src/rxlit.c \
-	src/rxsize.c src/rx.c src/grep.c src/fsops.c src/serve.c \
+	src/rxsize.c src/rx.c src/grep.c src/fsops.c src/fsread.c src/ranged.c \
+	src/upload.c src/listdir.c src/serve.c \
 	src/confine.c src/client.c
 APPLETS = applets/main.c applets/host_client.c applets/policy_check.c \
 	applets/worker.c

@@ -23,7 +23,7 @@ static const int allowed[] = {
 	SCMP_SYS(getdents64), SCMP_SYS(readlink), SCMP_SYS(readlinkat),
 	SCMP_SYS(getcwd), SCMP_SYS(mkdir), SCMP_SYS(mkdirat),
 	SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(renameat2),
-	SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(fchmod),
+	SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(linkat), SCMP_SYS(fchmod),
 	SCMP_SYS(fchown), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
 	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
 	SCMP_SYS(mprotect), SCMP_SYS(madvise),

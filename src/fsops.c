@@ -18,10 +18,6 @@
 #include "err.h"
 #include "proto.h"
 
-/* Bytes of a read reply around its content array. */
-#define READ_REPLY_OVERHEAD 26
-/* Most bytes that could fit: every value a single digit. */
-#define READ_MAX_FIT 524274
 /* Retries of an openat2 that a concurrent rename interrupted. */
 #define OPEN_RETRIES 8
 
@@ -81,8 +77,8 @@ open_walk(int dirfd, const char *rel, int flags, mode_t mode)
 	return next;
 }
 
-static int
-open_beneath(int dirfd, const char *rel, int flags, mode_t mode)
+int
+ks_fs_open_beneath(int dirfd, const char *rel, int flags, mode_t mode)
 {
 	static bool no_openat2;
 	struct open_how how = {
@@ -137,6 +133,8 @@ ks_fs_open(struct ks_fs *fs, const struct ks_policy *p, const char *root,
 	fs->pctx.policy = p;
 	fs->pctx.root = root;
 	fs->pctx.home = getenv("HOME");
+	fs->write_cap = p->max_write_bytes.set ? p->max_write_bytes.v :
+	    KS_WRITE_CAP_DEFAULT;
 	/* Reads start from "/" or the root, held from here on. */
 	if ((fs->base.slash = open("/", O_PATH | O_DIRECTORY |
 	    O_CLOEXEC)) < 0)
@@ -166,6 +164,7 @@ ks_fs_open(struct ks_fs *fs, const struct ks_policy *p, const char *root,
 void
 ks_fs_close(struct ks_fs *fs)
 {
+	ks_fs_uploads_drop(fs);
 	for (size_t i = 0; i < fs->nareas; i++) {
 		close(fs->areas[i].fd);
 		free(fs->areas[i].path);
@@ -200,8 +199,8 @@ find_area(const struct ks_fs *fs, const char *landing, const char **rel)
 	return best;
 }
 
-static int
-changed(struct ks_err *err, const char *path)
+int
+ks_fs_changed(struct ks_err *err, const char *path)
 {
 	struct ks_quote q;
 
@@ -209,8 +208,8 @@ changed(struct ks_err *err, const char *path)
 	    "'%s' changed while it was being written", ks_quote(&q, path));
 }
 
-static int
-not_regular(struct ks_err *err, const char *path, enum ks_code code,
+int
+ks_fs_not_regular(struct ks_err *err, const char *path, enum ks_code code,
     const char *what)
 {
 	struct ks_quote q;
@@ -225,7 +224,7 @@ static int
 open_failed(struct ks_err *err, const char *path, int rc)
 {
 	if (rc == -ELOOP || rc == -EXDEV)
-		return changed(err, path);
+		return ks_fs_changed(err, path);
 	return ks_err_os(err, -rc);
 }
 
@@ -234,8 +233,8 @@ open_failed(struct ks_err *err, const char *path, int rc)
  * creating its missing components when create. A component that is a
  * file is EEXIST when creating, as create_dir_all reports it.
  */
-static int
-open_dir(int afd, const char *dir, bool create, const char *path, int *out,
+int
+ks_fs_open_dir(int afd, const char *dir, bool create, const char *path, int *out,
     struct ks_err *err)
 {
 	char comp[NAME_MAX + 1];
@@ -243,7 +242,7 @@ open_dir(int afd, const char *dir, bool create, const char *path, int *out,
 	int cur, next;
 	size_t n;
 
-	if ((cur = open_beneath(afd, dir, O_PATH | O_DIRECTORY, 0)) >= 0 ||
+	if ((cur = ks_fs_open_beneath(afd, dir, O_PATH | O_DIRECTORY, 0)) >= 0 ||
 	    cur != -ENOENT || !create) {
 		if (cur == -ENOTDIR && create)
 			cur = -EEXIST;
@@ -262,7 +261,7 @@ open_dir(int afd, const char *dir, bool create, const char *path, int *out,
 		p += n + (p[n] == '/');
 		if (mkdirat(cur, comp, 0777) < 0 && errno != EEXIST) {
 			next = -errno;
-		} else if ((next = open_beneath(cur, comp, O_PATH |
+		} else if ((next = ks_fs_open_beneath(cur, comp, O_PATH |
 		    O_DIRECTORY, 0)) == -ENOTDIR)
 			next = -EEXIST;
 		close(cur);
@@ -274,8 +273,8 @@ open_dir(int afd, const char *dir, bool create, const char *path, int *out,
 	return 0;
 }
 
-static int
-write_all(int fd, const unsigned char *data, size_t len)
+int
+ks_fs_write_all(int fd, const unsigned char *data, size_t len)
 {
 	ssize_t w;
 
@@ -292,8 +291,8 @@ write_all(int fd, const unsigned char *data, size_t len)
 }
 
 /* Creates a fresh temporary file beside the target. */
-static int
-open_temp(struct ks_fs *fs, int dfd, char *name, size_t size, mode_t mode)
+int
+ks_fs_open_temp(struct ks_fs *fs, int dfd, char *name, size_t size, mode_t mode)
 {
 	int fd;
 
@@ -322,9 +321,26 @@ fill_temp(int fd, const struct stat *old, const unsigned char *data,
 		if (fchmod(fd, old->st_mode & 07777) < 0)
 			return -errno;
 	}
-	if ((rc = write_all(fd, data, len)) < 0)
+	if ((rc = ks_fs_write_all(fd, data, len)) < 0)
 		return rc;
 	return fsync(fd) < 0 ? -errno : 0;
+}
+
+int
+ks_fs_target(int dfd, const char *name, const char *path, struct stat *st,
+    bool *exists, struct ks_err *err)
+{
+	*exists = fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (!*exists && errno != ENOENT)
+		return ks_err_os(err, errno);
+	if (*exists && S_ISDIR(st->st_mode))
+		return ks_err_os(err, EISDIR);
+	if (*exists && S_ISLNK(st->st_mode))
+		return ks_fs_changed(err, path);
+	if (*exists && !S_ISREG(st->st_mode))
+		return ks_fs_not_regular(err, path, KS_CODE_POLICY_DENIED,
+		    "write denied: ");
+	return 0;
 }
 
 /* Atomically replaces name in directory dfd with data[0..len). */
@@ -337,17 +353,9 @@ replace_at(struct ks_fs *fs, int dfd, const char *name, const char *path,
 	bool exists;
 	int fd, rc;
 
-	exists = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
-	if (!exists && errno != ENOENT)
-		return ks_err_os(err, errno);
-	if (exists && S_ISDIR(st.st_mode))
-		return ks_err_os(err, EISDIR);
-	if (exists && S_ISLNK(st.st_mode))
-		return changed(err, path);
-	if (exists && !S_ISREG(st.st_mode))
-		return not_regular(err, path, KS_CODE_POLICY_DENIED,
-		    "write denied: ");
-	if ((fd = open_temp(fs, dfd, tmp, sizeof(tmp),
+	if ((rc = ks_fs_target(dfd, name, path, &st, &exists, err)) < 0)
+		return rc;
+	if ((fd = ks_fs_open_temp(fs, dfd, tmp, sizeof(tmp),
 	    exists ? 0600 : 0666)) < 0)
 		return ks_err_os(err, -fd);
 	rc = fill_temp(fd, exists ? &st : NULL, data, len);
@@ -364,8 +372,8 @@ replace_at(struct ks_fs *fs, int dfd, const char *name, const char *path,
 
 /* Splits rel into its directory (copied into dir) and its last name;
  * NULL when the directory does not fit. */
-static const char *
-split_rel(const char *rel, char *dir, size_t size)
+const char *
+ks_fs_split_rel(const char *rel, char *dir, size_t size)
 {
 	const char *slash = strrchr(rel, '/');
 	size_t n = slash ? (size_t)(slash - rel) : 0;
@@ -378,8 +386,8 @@ split_rel(const char *rel, char *dir, size_t size)
 }
 
 /* The landing place of a write to path, as an area and a path in it. */
-static int
-locate(struct ks_fs *fs, const char *path, char **landing,
+int
+ks_fs_locate(struct ks_fs *fs, const char *path, char **landing,
     const struct ks_area **area, const char **rel, bool *final_link,
     struct ks_err *err)
 {
@@ -404,12 +412,12 @@ store(struct ks_fs *fs, const struct ks_area *area, const char *rel,
     struct ks_err *err)
 {
 	char dir[PATH_MAX];
-	const char *name = split_rel(rel, dir, sizeof(dir));
+	const char *name = ks_fs_split_rel(rel, dir, sizeof(dir));
 	int dfd = -1, rc;
 
 	if (name == NULL)
 		return ks_err_os(err, ENAMETOOLONG);
-	if ((rc = open_dir(area->fd, dir, create, path, &dfd, err)) < 0)
+	if ((rc = ks_fs_open_dir(area->fd, dir, create, path, &dfd, err)) < 0)
 		return rc;
 	rc = replace_at(fs, dfd, name, path, data, len, err);
 	close(dfd);
@@ -426,96 +434,86 @@ ks_fs_write(struct ks_fs *fs, const char *path, const unsigned char *data,
 	bool final_link = false;
 	int rc;
 
-	if ((rc = locate(fs, path, &landing, &area, &rel, &final_link,
+	if ((rc = ks_fs_locate(fs, path, &landing, &area, &rel, &final_link,
 	    err)) == 0)
 		rc = store(fs, area, rel, !final_link, path, data, len, err);
 	free(landing);
 	return rc;
 }
 
-static int
-grow_rbuf(struct ks_fs *fs, size_t n)
+/* Occurrences of e->old in buf[0..len), not overlapping, from start. */
+static size_t
+occurrences(const unsigned char *buf, size_t len, const struct ks_edit *e)
 {
-	unsigned char *p;
+	const unsigned char *p = buf, *end = buf + len, *hit;
+	size_t n = 0;
 
-	if (n <= fs->rcap)
-		return 0;
-	if ((p = realloc(fs->rbuf, n)) == NULL)
-		return -ENOMEM;
-	fs->rbuf = p;
-	fs->rcap = n;
-	return 0;
-}
-
-/* Reads up to want bytes into fs->rbuf; stops early at end of file or,
- * on a non-blocking descriptor, when no more data is ready. */
-static int
-read_upto(struct ks_fs *fs, int fd, size_t want, size_t *got)
-{
-	ssize_t n;
-
-	*got = 0;
-	if (grow_rbuf(fs, want + 1) < 0)
-		return -ENOMEM;
-	while (*got < want) {
-		n = read(fd, fs->rbuf + *got, want - *got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN && *got > 0)
-			break;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		*got += (size_t)n;
+	while ((hit = memmem(p, (size_t)(end - p), e->old, e->olen)) != NULL) {
+		n++;
+		p = hit + e->olen;
 	}
+	return n;
+}
+
+/*
+ * buf[0..len) with e->old replaced: the first occurrence (the
+ * reference's edit; an empty old inserts at the start), or with
+ * e->replace_all every one. *count: how many occur (as replaced, or
+ * found when only the first is). *out (caller frees), or -ENOMEM.
+ */
+static int
+replace(const unsigned char *buf, size_t len, const struct ks_edit *e,
+    unsigned char **out, size_t *outlen, size_t *count)
+{
+	const unsigned char *p = buf, *end = buf + len, *hit;
+	bool all = e->has_replace_all && e->replace_all && e->olen > 0;
+	size_t n, o = 0;
+
+	*out = NULL;
+	if (e->olen == 0)
+		n = 1;
+	else if ((n = occurrences(buf, len, e)) == 0)
+		return (*count = 0, 0);
+	/* Opted in: how many there are; else the reference's one. */
+	*count = e->has_replace_all ? n : 1;
+	if (!all)
+		n = 1;
+	if ((*out = malloc(len + n * e->nlen + 1)) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		hit = e->olen == 0 ? p : memmem(p, (size_t)(end - p), e->old,
+		    e->olen);
+		memcpy(*out + o, p, (size_t)(hit - p));
+		o += (size_t)(hit - p);
+		memcpy(*out + o, e->new, e->nlen);
+		o += e->nlen;
+		p = hit + e->olen;
+	}
+	memcpy(*out + o, p, (size_t)(end - p));
+	*outlen = o + (size_t)(end - p);
 	return 0;
-}
-
-/* The read rule on where a lookup landed (NULL: it cannot be resolved,
- * and the lookup's own error answers). */
-static int
-judge(struct ks_fs *fs, const char *path, const char *landing,
-    struct ks_err *err)
-{
-	if (landing == NULL)
-		return 0;
-	return ks_policy_read_verdict(&fs->pctx, landing, path, err);
-}
-
-/* A file with more than one link may be a second name of a denied one. */
-static int
-hard_link(struct ks_fs *fs, const char *path, const struct stat *st,
-    struct ks_err *err)
-{
-	struct ks_quote q;
-
-	if (!ks_linkidx_denied(&fs->links, &fs->pctx, st))
-		return 0;
-	return ks_err_set(err, EACCES, KS_CODE_POLICY_DENIED, "read denied: "
-	    "'%s' is a hard link to a read-denied file", ks_quote(&q, path));
 }
 
 int
-ks_fs_edit(struct ks_fs *fs, const char *path, const char *old, size_t olen,
-    const char *new, size_t nlen, struct ks_err *err)
+ks_fs_edit(struct ks_fs *fs, const char *path, const struct ks_edit *e,
+    size_t *count, struct ks_err *err)
 {
 	const struct ks_area *area = NULL;
-	const char *rel = NULL, *hit;
+	const char *rel = NULL;
 	char *landing = NULL;
 	unsigned char *out = NULL;
 	bool final_link = false;
 	struct ks_quote q;
 	struct stat st;
-	size_t len = 0, at;
+	size_t len = 0, outlen = 0;
 	int fd = -1, rc;
 
-	if ((rc = locate(fs, path, &landing, &area, &rel, &final_link,
+	if ((rc = ks_fs_locate(fs, path, &landing, &area, &rel, &final_link,
 	    err)) < 0 ||
 	    (rc = ks_policy_read_verdict(&fs->pctx, path, path, err)) < 0 ||
-	    (rc = judge(fs, path, landing, err)) < 0)
+	    (rc = ks_fs_judge(fs, path, landing, err)) < 0)
 		goto out;
-	if ((fd = open_beneath(area->fd, rel, O_RDONLY | O_NONBLOCK, 0)) < 0) {
+	if ((fd = ks_fs_open_beneath(area->fd, rel, O_RDONLY | O_NONBLOCK, 0)) < 0) {
 		rc = open_failed(err, path, fd);
 		goto out;
 	}
@@ -528,13 +526,13 @@ ks_fs_edit(struct ks_fs *fs, const char *path, const char *old, size_t olen,
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		rc = not_regular(err, path, KS_CODE_POLICY_DENIED,
+		rc = ks_fs_not_regular(err, path, KS_CODE_POLICY_DENIED,
 		    "write denied: ");
 		goto out;
 	}
-	if ((rc = hard_link(fs, path, &st, err)) < 0)
+	if ((rc = ks_fs_hard_link(fs, path, &st, err)) < 0)
 		goto out;
-	if ((rc = read_upto(fs, fd, (size_t)st.st_size, &len)) < 0) {
+	if ((rc = ks_fs_read_upto(fs, fd, (size_t)st.st_size, &len)) < 0) {
 		ks_err_os(err, -rc);
 		goto out;
 	}
@@ -543,22 +541,22 @@ ks_fs_edit(struct ks_fs *fs, const char *path, const char *old, size_t olen,
 		    "stream did not contain valid UTF-8");
 		goto out;
 	}
-	hit = olen == 0 ? (const char *)fs->rbuf : memmem(fs->rbuf, len, old,
-	    olen);
-	if (hit == NULL) {
+	if ((rc = replace(fs->rbuf, len, e, &out, &outlen, count)) < 0) {
+		ks_err_os(err, -rc);
+		goto out;
+	}
+	if (*count == 0) {
 		rc = ks_err_set(err, ENOENT, KS_CODE_IO, "old_string not found "
 		    "in %s", ks_quote(&q, path));
 		goto out;
 	}
-	at = (size_t)(hit - (const char *)fs->rbuf);
-	if ((out = malloc(len - olen + nlen + 1)) == NULL) {
-		rc = ks_err_os(err, ENOMEM);
+	if (e->has_replace_all && !e->replace_all && *count > 1) {
+		rc = ks_err_set(err, EEXIST, KS_CODE_IO, "old_string occurs "
+		    "%zu times in %s; give more context to make it unique, or "
+		    "set replace_all", *count, ks_quote(&q, path));
 		goto out;
 	}
-	memcpy(out, fs->rbuf, at);
-	memcpy(out + at, new, nlen);
-	memcpy(out + at + nlen, fs->rbuf + at + olen, len - at - olen);
-	rc = store(fs, area, rel, false, path, out, len - olen + nlen, err);
+	rc = store(fs, area, rel, false, path, out, outlen, err);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -567,140 +565,3 @@ out:
 	return rc;
 }
 
-static int
-too_large(struct ks_err *err, const struct stat *st)
-{
-	if (S_ISREG(st->st_mode) && st->st_size > 0)
-		return ks_err_set(err, EFBIG, KS_CODE_IO, "file too large for "
-		    "one reply (%lld bytes); read it in parts with max_bytes",
-		    (long long)st->st_size);
-	return ks_err_set(err, EFBIG, KS_CODE_IO, "file too large for one "
-	    "reply; read it in parts with max_bytes");
-}
-
-/*
- * Looks path up with flags and judges where it landed: the descriptor,
- * or a negative errno with err set (a denial, or the lookup's error).
- */
-static int
-open_judged(struct ks_fs *fs, const char *path, int flags, unsigned opts,
-    struct ks_err *err)
-{
-	char *landing = NULL;
-	int fd, rc;
-
-	fd = ks_lookup_open(path, &fs->base, flags, opts, &landing);
-	rc = judge(fs, path, landing, err);
-	free(landing);
-	if (rc < 0 && fd >= 0)
-		close(fd);
-	if (rc < 0)
-		return rc;
-	return fd < 0 ? ks_err_os(err, -fd) : fd;
-}
-
-/* True when path (followed) is a socket, which cannot be opened. */
-static bool
-is_socket(struct ks_fs *fs, const char *path)
-{
-	struct stat st;
-	int fd = open_judged(fs, path, O_PATH, KS_LOOKUP_FOLLOW, NULL);
-	bool sock = fd >= 0 && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
-
-	if (fd >= 0)
-		close(fd);
-	return sock;
-}
-
-/*
- * Opens path for reading without blocking on a FIFO or device, the read
- * rule judged on the file opened: the landing of the lookup is the path
- * of that very file, however the tree changed meanwhile.
- */
-static int
-open_read(struct ks_fs *fs, const char *path, struct stat *st,
-    struct ks_err *err)
-{
-	int fd, rc;
-
-	fd = open_judged(fs, path, O_RDONLY | O_NONBLOCK | O_NOCTTY,
-	    KS_LOOKUP_FOLLOW, err);
-	/* A socket cannot be opened at all: say what it is. */
-	if (fd == -ENXIO && err->code == KS_CODE_IO && is_socket(fs, path))
-		return not_regular(err, path, KS_CODE_IO, "");
-	if (fd < 0)
-		return fd;
-	rc = fstat(fd, st) < 0 ? ks_err_os(err, errno) : 0;
-	if (rc == 0 && (S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode)))
-		rc = not_regular(err, path, KS_CODE_IO, "");
-	/* read(2) would say so too, but max_bytes 0 reads nothing. */
-	if (rc == 0 && S_ISDIR(st->st_mode))
-		rc = ks_err_os(err, EISDIR);
-	if (rc == 0)
-		rc = hard_link(fs, path, st, err);
-	if (rc < 0) {
-		close(fd);
-		return rc;
-	}
-	return fd;
-}
-
-int
-ks_fs_read(struct ks_fs *fs, const char *path, bool has_max, uint64_t max,
-    const unsigned char **data, size_t *len, struct ks_err *err)
-{
-	struct stat st;
-	uint64_t want = has_max && max <= READ_MAX_FIT ? max : READ_MAX_FIT + 1;
-	int fd, rc;
-
-	if ((rc = ks_policy_read_verdict(&fs->pctx, path, path, err)) < 0)
-		return rc;
-	if ((fd = open_read(fs, path, &st, err)) < 0)
-		return fd;
-	/* A file whose size is known is judged before it is read. */
-	if (S_ISREG(st.st_mode) && st.st_size > 0) {
-		uint64_t size = (uint64_t)st.st_size;
-
-		if ((has_max ? (max < size ? max : size) : size) > READ_MAX_FIT) {
-			close(fd);
-			return too_large(err, &st);
-		}
-		want = has_max && max < size ? max : size;
-	}
-	rc = read_upto(fs, fd, (size_t)want, len);
-	close(fd);
-	if (rc < 0)
-		return ks_err_os(err, -rc);
-	if (READ_REPLY_OVERHEAD + ks_json_bytes_size(fs->rbuf, *len) >
-	    KS_FRAME_MAX)
-		return too_large(err, &st);
-	*data = fs->rbuf;
-	return 0;
-}
-
-int
-ks_fs_stat(struct ks_fs *fs, const char *path, struct stat *st,
-    struct ks_err *err)
-{
-	int fd, to, rc;
-
-	if ((rc = ks_policy_read_verdict(&fs->pctx, path, path, err)) < 0)
-		return rc;
-	/* The object itself, as lstat sees it, judged where it is. */
-	if ((fd = open_judged(fs, path, O_PATH, 0, err)) < 0)
-		return fd;
-	rc = fstat(fd, st) < 0 ? ks_err_os(err, errno) : 0;
-	/* A link is judged where it leads too, as the reference's path
-	 * would be; what is stat'ed stays the link. */
-	if (rc == 0 && S_ISLNK(st->st_mode)) {
-		to = open_judged(fs, path, O_PATH, KS_LOOKUP_FOLLOW, err);
-		if (to >= 0)
-			close(to);
-		else if (err->code == KS_CODE_POLICY_DENIED)
-			rc = to;
-	}
-	if (rc == 0)
-		rc = hard_link(fs, path, st, err);
-	close(fd);
-	return rc;
-}

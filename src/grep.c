@@ -49,6 +49,8 @@ struct grep {
 	struct ks_err *err;
 	char *buf;			/* the file being searched */
 	size_t cap;
+	const struct ks_grep_opts *opts;
+	size_t min_line;		/* lines up to this are skipped */
 	const char *root;		/* as given */
 	const char *landing;		/* where the root directory is */
 	char *at;			/* an entry's landing place */
@@ -143,8 +145,8 @@ search(struct grep *g, const char *path, const char *buf, size_t n)
 		counted = ls;
 		if ((m = ks_rx_match(g->rx, buf + ls, len)) < 0)
 			return too_complex(g, path, m);
-		if (m == 1 && g->sink->emit(g->sink->ctx, path, line,
-		    buf + ls, len) != 0)
+		if (m == 1 && line > g->min_line && g->sink->emit(
+		    g->sink->ctx, path, line, buf + ls, len) != 0)
 			return 1;
 		pos = le + 1;
 	}
@@ -153,11 +155,35 @@ search(struct grep *g, const char *path, const char *buf, size_t n)
 
 /* Searches the file name (of dirfd) at path; links are not followed
  * below the root (nofollow). */
+/*
+ * Where path stands to the resume point: <0 before it (its matches were
+ * given already; a directory holding it is still entered), 0 the file
+ * of the last match given, >0 after it, or no resume point.
+ */
+static int
+resume_cmp(const struct grep *g, const char *path, bool dir)
+{
+	const char *after = g->opts != NULL ? g->opts->after_path : NULL;
+	int c;
+
+	if (after == NULL || (c = ks_path_cmp(path, after)) > 0)
+		return 1;
+	if (c < 0 && dir && ks_path_beneath(after, path))
+		return 1;
+	return c;
+}
+
 /* Searches the regular file open at fd, whose path is path. */
 static int
 search_fd(struct grep *g, int fd, const char *path)
 {
-	ssize_t n = read_file(g, fd);
+	int c = resume_cmp(g, path, false);
+	ssize_t n;
+
+	if (c < 0)
+		return 0;
+	g->min_line = c == 0 ? g->opts->after_line : 0;
+	n = read_file(g, fd);
 
 	if (n <= 0 || !ks_utf8_valid(g->buf, (size_t)n))
 		return 0;
@@ -220,6 +246,8 @@ on_entry(void *ctx, const struct ks_walk_ent *e)
 	if (strlen(e->path) >= PATH_MAX ||
 	    !ks_utf8_valid(e->name, strlen(e->name)) ||
 	    ks_ignore_skip(g->ig, e->path, e->type == DT_DIR))
+		return KS_WALK_SKIP;
+	if (resume_cmp(g, e->path, e->type == DT_DIR) < 0)
 		return KS_WALK_SKIP;
 	if ((at = landing_of(g, e->path)) == NULL)
 		return -ENOMEM;
@@ -359,15 +387,45 @@ grep_root(struct grep *g, const char *root)
 	return rc;
 }
 
+/*
+ * The regex to compile: the pattern, written as a literal when it is a
+ * fixed string, and prefixed with (?i) when case does not count. A new
+ * string (caller frees), or NULL on ENOMEM.
+ */
+static char *
+regex_of(const char *pattern, const struct ks_grep_opts *o)
+{
+	static const char meta[] = "\\.+*?()|[]{}^$#&-~";
+	size_t n = strlen(pattern), k = 0;
+	char *s;
+
+	if ((s = malloc(4 + 2 * n + 1)) == NULL)
+		return NULL;
+	if (o != NULL && o->icase) {
+		memcpy(s, "(?i)", 4);
+		k = 4;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (o != NULL && o->fixed && strchr(meta, pattern[i]) != NULL)
+			s[k++] = '\\';
+		s[k++] = pattern[i];
+	}
+	s[k] = '\0';
+	return s;
+}
+
 /* Compiles the pattern, then the include glob, as the reference does. */
 static int
 compile(struct grep *g, const char *include)
 {
-	char why[KS_ERR_MAX];
+	char why[KS_ERR_MAX], *rx;
 	struct ks_quote q;
 	int rc;
 
-	rc = ks_rx_compile(g->pattern, &g->rx, why, sizeof(why));
+	if ((rx = regex_of(g->pattern, g->opts)) == NULL)
+		return ks_err_os(g->err, ENOMEM);
+	rc = ks_rx_compile(rx, &g->rx, why, sizeof(why));
+	free(rx);
 	if (rc == -1)
 		return ks_err_set(g->err, EPROTO, KS_CODE_PROTOCOL,
 		    "grep regex \"%s\": %s", ks_quote(&q, g->pattern), why);
@@ -385,11 +443,11 @@ compile(struct grep *g, const char *include)
 
 int
 ks_grep_run(const char *pattern, const char *root, const char *include,
-    const struct ks_path_filter *filter, const struct ks_grep_sink *sink,
-    struct ks_err *err)
+    const struct ks_grep_opts *opts, const struct ks_path_filter *filter,
+    const struct ks_grep_sink *sink, struct ks_err *err)
 {
 	struct grep g = { .pattern = pattern, .filter = filter,
-	    .sink = sink, .err = err };
+	    .sink = sink, .err = err, .opts = opts };
 	int rc;
 
 	if ((rc = compile(&g, include)) == 0 &&

@@ -6,6 +6,7 @@
 #ifndef KS_GREP_H
 #define KS_GREP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct ks_err;
@@ -25,14 +26,25 @@ struct ks_grep_sink {
 
 /*
  * Searches root (a directory or a single file) for pattern, limited to
- * files whose name matches include (NULL: all). Returns 0 when the walk
+ * files whose name matches include (NULL: all), with opts (NULL: none):
+ * after_path skips every match up to and including that one, in the
+ * order matches come. Returns 0 when the walk
  * finished, 1 when the sink stopped it, or a negative errno with err set:
  * KS_CODE_PROTOCOL for an invalid pattern or include (the message names
  * it) and for a line on which the pattern exceeds the match limits (the
  * message names the pattern and the file).
  */
+/* Opt-in search options (protocol(7), EXTENSIONS); zero: the
+ * reference's search. */
+struct ks_grep_opts {
+	bool icase;		/* case-insensitive, as (?i) */
+	bool fixed;		/* the pattern is a literal string */
+	const char *after_path;	/* resume after this match: file ... */
+	size_t after_line;	/* ... and line (both set, or NULL) */
+};
+
 int ks_grep_run(const char *pattern, const char *root, const char *include,
-    const struct ks_path_filter *filter, const struct ks_grep_sink *sink,
-    struct ks_err *err);
+    const struct ks_grep_opts *opts, const struct ks_path_filter *filter,
+    const struct ks_grep_sink *sink, struct ks_err *err);
 
 #endif

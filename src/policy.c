@@ -50,6 +50,7 @@ static const struct field fields[] = {
 	{ "limits", "max_rss_bytes", F_LIMIT, P(max_rss_bytes) },
 	{ "limits", "max_open_fds", F_LIMIT, P(max_open_fds) },
 	{ "limits", "max_output_bytes", F_LIMIT, P(max_output_bytes) },
+	{ "limits", "max_write_bytes", F_LIMIT, P(max_write_bytes) },
 };
 #undef P
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -452,6 +453,8 @@ ks_policy_compose(const struct ks_policy *parent,
 	out->wall_time_secs = min_limit(a->wall_time_secs, b->wall_time_secs);
 	out->max_rss_bytes = min_limit(a->max_rss_bytes, b->max_rss_bytes);
 	out->max_open_fds = min_limit(a->max_open_fds, b->max_open_fds);
+	out->max_write_bytes = min_limit(a->max_write_bytes,
+	    b->max_write_bytes);
 	out->max_output_bytes = min_limit(a->max_output_bytes,
 	    b->max_output_bytes);
 	out->trust = a->trust > b->trust ? a->trust : b->trust;
@@ -530,6 +533,11 @@ ks_policy_to_json(const struct ks_policy *p)
 			sect = json_object();
 			json_object_set_new(root, fields[i].sect, sect);
 		}
+		/* The extension's field shows only when set: a policy
+		 * without it prints as the SPEC lists the fields. */
+		if (fields[i].off == offsetof(struct ks_policy,
+		    max_write_bytes) && !p->max_write_bytes.set)
+			continue;
 		json_object_set_new(sect, fields[i].name,
 		    field_json(p, &fields[i]));
 	}

@@ -41,6 +41,8 @@ struct ks_policy {
 
 	struct ks_limit cpu_time_secs, wall_time_secs, max_rss_bytes,
 	    max_open_fds, max_output_bytes;
+	/* An extension: the size a write in parts may reach (fsops.h). */
+	struct ks_limit max_write_bytes;
 	enum ks_trust trust;
 };
 

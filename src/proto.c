@@ -54,6 +54,8 @@ static const char *const kind_names[] = {
 	[KS_REQ_GREP] = "grep",
 	[KS_REQ_STAT] = "stat",
 	[KS_REQ_GET_ENV] = "get_env",
+	[KS_REQ_LIST_DIR] = "list_dir",
+	[KS_REQ_WRITE_PART] = "write_part",
 };
 #define NKINDS (sizeof(kind_names) / sizeof(kind_names[0]))
 
@@ -291,6 +293,80 @@ get_max_bytes(json_t *doc, struct ks_req *req, struct ks_err *err)
 	    type_name(v));
 }
 
+/* An opt-in unsigned field: absent or null leaves *has false. */
+static int
+get_u64_opt(json_t *doc, const char *key, bool *has, uint64_t *out,
+    struct ks_err *err)
+{
+	json_t *v = json_object_get(doc, key);
+	char what[128];
+	int rc;
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	*has = true;
+	if ((rc = ks_json_get_u64(v, out)) == 1)
+		return 0;
+	snprintf(what, sizeof(what), "invalid %s: expected u64 for `%s`",
+	    rc == -ERANGE ? "value" : "type", key);
+	return malformed(err, "%s", what);
+}
+
+/* An opt-in boolean field. */
+static int
+get_bool_opt(json_t *doc, const char *key, bool *has, bool *out,
+    struct ks_err *err)
+{
+	json_t *v = json_object_get(doc, key);
+	char what[128];
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v)) {
+		snprintf(what, sizeof(what), "invalid type: %s, expected a "
+		    "boolean for `%s`", type_name(v), key);
+		return malformed(err, "%s", what);
+	}
+	*has = true;
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* read's opt-in range: a byte offset, or a line range. */
+static int
+get_read_ext(json_t *d, struct ks_req *r, struct ks_err *err)
+{
+	if (get_u64_opt(d, "offset", &r->has_offset, &r->offset, err) < 0 ||
+	    get_u64_opt(d, "line", &r->has_line, &r->line, err) < 0 ||
+	    get_u64_opt(d, "lines", &r->has_lines, &r->lines, err) < 0)
+		return -EPROTO;
+	r->ext = r->has_offset || r->has_line || r->has_lines;
+	return 0;
+}
+
+/* grep's and glob's opt-in fields. */
+static int
+get_walk_ext(json_t *d, struct ks_req *r, struct ks_err *err)
+{
+	bool has = false;
+
+	if (get_str(d, "cursor", true, &r->cursor, &r->cursor_len, err) < 0)
+		return -EPROTO;
+	r->ext = r->cursor != NULL;
+	if (r->kind == KS_REQ_GLOB)
+		return 0;
+	if (get_bool_opt(d, "case_insensitive", &has, &r->icase, err) < 0)
+		return -EPROTO;
+	r->ext |= has;
+	has = false;
+	if (get_bool_opt(d, "fixed_strings", &has, &r->fixed, err) < 0 ||
+	    get_u64_opt(d, "max_matches", &r->has_max_matches,
+	    &r->max_matches, err) < 0)
+		return -EPROTO;
+	r->ext |= has || r->has_max_matches;
+	return 0;
+}
+
 static int
 get_content(json_t *doc, struct ks_req *req, struct ks_err *err)
 {
@@ -316,6 +392,21 @@ get_content(json_t *doc, struct ks_req *req, struct ks_err *err)
 			    "of range" : type_name(e));
 		req->content[i] = (unsigned char)x;
 	}
+	return 0;
+}
+
+static int
+get_write_part(json_t *d, struct ks_req *r, struct ks_err *err)
+{
+	bool has = false;
+
+	if (get_str(d, "path", false, &r->path, &r->path_len, err) < 0 ||
+	    get_content(d, r, err) < 0 ||
+	    get_u64_opt(d, "offset", &r->has_offset, &r->offset, err) < 0 ||
+	    get_bool_opt(d, "last", &has, &r->last, err) < 0)
+		return -EPROTO;
+	if (!r->has_offset)
+		return malformed(err, "missing field `%s`", "offset");
 	return 0;
 }
 
@@ -346,9 +437,10 @@ get_fields(json_t *d, struct ks_req *r, struct ks_err *err)
 	case KS_REQ_SHUTDOWN:
 		return 0;
 	case KS_REQ_READ:
-		if (get_str(d, "path", false, &r->path, &r->path_len, err) < 0)
+		if (get_str(d, "path", false, &r->path, &r->path_len, err) < 0 ||
+		    get_max_bytes(d, r, err) < 0)
 			return -EPROTO;
-		return get_max_bytes(d, r, err);
+		return get_read_ext(d, r, err);
 	case KS_REQ_WRITE:
 		if (get_str(d, "path", false, &r->path, &r->path_len, err) < 0)
 			return -EPROTO;
@@ -358,8 +450,12 @@ get_fields(json_t *d, struct ks_req *r, struct ks_err *err)
 		    get_str(d, "old_string", false, &r->old_s, &r->old_len,
 		    err) < 0)
 			return -EPROTO;
-		return get_str(d, "new_string", false, &r->new_s, &r->new_len,
-		    err);
+		if (get_str(d, "new_string", false, &r->new_s, &r->new_len,
+		    err) < 0 || get_bool_opt(d, "replace_all",
+		    &r->has_replace_all, &r->replace_all, err) < 0)
+			return -EPROTO;
+		r->ext = r->has_replace_all;
+		return 0;
 	case KS_REQ_GREP:
 		if (get_str(d, "include", true, &r->include, &r->include_len,
 		    err) < 0)
@@ -367,9 +463,14 @@ get_fields(json_t *d, struct ks_req *r, struct ks_err *err)
 		/* FALLTHROUGH */
 	case KS_REQ_GLOB:
 		if (get_str(d, "pattern", false, &r->pattern, &r->pattern_len,
-		    err) < 0)
+		    err) < 0 ||
+		    get_str(d, "root", false, &r->root, &r->root_len, err) < 0)
 			return -EPROTO;
-		return get_str(d, "root", false, &r->root, &r->root_len, err);
+		return get_walk_ext(d, r, err);
+	case KS_REQ_LIST_DIR:
+		return get_str(d, "path", false, &r->path, &r->path_len, err);
+	case KS_REQ_WRITE_PART:
+		return get_write_part(d, r, err);
 	case KS_REQ_STAT:
 		return get_str(d, "path", false, &r->path, &r->path_len, err);
 	case KS_REQ_GET_ENV:

@@ -31,6 +31,9 @@ enum ks_kind {
 	KS_REQ_GREP,
 	KS_REQ_STAT,
 	KS_REQ_GET_ENV,
+	/* Extensions: kinds the reference does not know (protocol(7)). */
+	KS_REQ_LIST_DIR,
+	KS_REQ_WRITE_PART,
 };
 
 /* A decoded request. String fields point into doc and are
@@ -49,6 +52,19 @@ struct ks_req {
 	const char *pattern, *root, *include;
 	size_t pattern_len, root_len, include_len;
 	json_t *names;			/* array of strings, in doc */
+
+	/* Opt-in fields (protocol(7), EXTENSIONS); ext says a request of a
+	 * reference kind used one, so its reply may carry more fields. */
+	bool ext;
+	bool has_offset, has_line, has_lines;
+	uint64_t offset, line, lines;	/* read; write_part's offset */
+	bool last;			/* write_part */
+	bool has_replace_all, replace_all;	/* edit */
+	bool icase, fixed;		/* grep */
+	bool has_max_matches;
+	uint64_t max_matches;
+	const char *cursor;		/* grep, glob: resume after this */
+	size_t cursor_len;
 };
 
 /*

@@ -15,6 +15,7 @@
 #include "fsops.h"
 #include "glob.h"
 #include "grep.h"
+#include "listdir.h"
 #include "proto.h"
 
 /* Room kept for the end of a list reply: `],"truncated":true}`. */
@@ -34,6 +35,36 @@ nomem(struct ks_err *err)
 	return ks_err_os(err, ENOMEM);
 }
 
+/* A read with offset, line or lines: the part, and where it stands. */
+static int
+serve_read_range(struct ks_fs *fs, const struct ks_req *req,
+    struct ks_buf *b, struct ks_err *err)
+{
+	struct ks_range r = { req->has_offset, req->has_line, req->has_lines,
+	    req->has_max, req->offset, req->line, req->lines, req->max_bytes };
+	struct ks_range_info info;
+	const unsigned char *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = ks_fs_read_range(fs, req->path, &r, &data, &len, &info,
+	    err)) < 0)
+		return rc;
+	if (begin(b, "{\"kind\":\"read\",\"content\":") < 0 ||
+	    ks_json_bytes(b, data, len) < 0 || ks_json_raw(b, ",\"size\":") < 0 ||
+	    (info.size_known ? ks_json_u64(b, info.size) :
+	    ks_json_raw(b, "null")) < 0 ||
+	    ks_json_raw(b, info.eof ? ",\"eof\":true" : ",\"eof\":false") < 0 ||
+	    ks_json_raw(b, ",\"next_offset\":") < 0 ||
+	    ks_json_u64(b, info.next_offset) < 0)
+		return nomem(err);
+	if ((req->has_line || req->has_lines) &&
+	    (ks_json_raw(b, ",\"next_line\":") < 0 ||
+	    ks_json_u64(b, info.next_line) < 0))
+		return nomem(err);
+	return ks_json_raw(b, "}") < 0 ? nomem(err) : 0;
+}
+
 static int
 serve_read(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *b,
     struct ks_err *err)
@@ -42,6 +73,8 @@ serve_read(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *b,
 	size_t len = 0;
 	int rc;
 
+	if (req->ext)
+		return serve_read_range(fs, req, b, err);
 	if ((rc = ks_fs_read(fs, req->path, req->has_max, req->max_bytes,
 	    &data, &len, err)) < 0)
 		return rc;
@@ -70,13 +103,17 @@ static int
 serve_edit(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *b,
     struct ks_err *err)
 {
+	struct ks_edit e = { req->old_s, req->new_s, req->old_len,
+	    req->new_len, req->has_replace_all, req->replace_all };
+	size_t count = 0;
 	int rc;
 
-	if ((rc = ks_fs_edit(fs, req->path, req->old_s, req->old_len,
-	    req->new_s, req->new_len, err)) < 0)
+	if ((rc = ks_fs_edit(fs, req->path, &e, &count, err)) < 0)
 		return rc;
-	return begin(b, "{\"kind\":\"edit\",\"replacements\":1}") < 0 ?
-	    nomem(err) : 0;
+	if (begin(b, "{\"kind\":\"edit\",\"replacements\":") < 0 ||
+	    ks_json_u64(b, count) < 0 || ks_json_raw(b, "}") < 0)
+		return nomem(err);
+	return 0;
 }
 
 static int
@@ -144,19 +181,63 @@ bad_pattern(struct ks_err *err, const char *what, const char *pattern)
 	    ks_quote(&q, pattern), reason);
 }
 
-/* A list reply being filled: items go in while they fit. */
+/*
+ * A list reply being filled: items go in while they fit. An extended
+ * request (ext) gets, when cut, the cursor of its last item, which
+ * resumes the listing after it; limit (0: none) cuts it at that many.
+ */
 struct list {
 	struct ks_buf *b;
 	size_t n;
 	bool truncated;
+	bool ext;
+	uint64_t limit;
+	char *cursor;		/* of the last item kept */
+	char *next;		/* of the item being kept */
+	size_t ccap;
 };
 
 /* Closes a list reply, with the truncated mark when it was cut. */
 static int
 list_end(struct list *l)
 {
-	return ks_json_raw(l->b, l->truncated ? "],\"truncated\":true}" :
-	    "]}");
+	if (!l->truncated)
+		return ks_json_raw(l->b, "]}");
+	if (ks_json_raw(l->b, "],\"truncated\":true") < 0)
+		return -ENOMEM;
+	if (l->ext && l->n > 0 && (ks_json_raw(l->b,
+	    ",\"cursor\":") < 0 ||
+	    ks_json_str(l->b, l->cursor, strlen(l->cursor)) < 0))
+		return -ENOMEM;
+	return ks_json_raw(l->b, "}");
+}
+
+/* Sets the cursor of the item being kept: fmt with a line, or the path
+ * alone (line 0). */
+static int
+list_next(struct list *l, const char *path, size_t line)
+{
+	size_t need = strlen(path) + 32;
+	char *p;
+
+	if (!l->ext)
+		return 0;
+	if (need > l->ccap) {
+		if ((p = realloc(l->next, need)) == NULL)
+			return -ENOMEM;
+		l->next = p;
+		if ((p = realloc(l->cursor, need)) == NULL)
+			return -ENOMEM;
+		if (l->cursor == NULL)
+			p[0] = '\0';
+		l->cursor = p;
+		l->ccap = need;
+	}
+	if (line > 0)
+		snprintf(l->next, need, "%zu:%s", line, path);
+	else
+		snprintf(l->next, need, "%s", path);
+	return 0;
 }
 
 /* Keeps the item just appended at [mark, len) if the frame still has
@@ -165,14 +246,29 @@ static bool
 list_keep(struct list *l, size_t mark, bool last)
 {
 	size_t tail = last ? 2 : LIST_TAIL;
+	char *t;
 
+	if (l->ext && !last)
+		tail += 11 + ks_json_str_size(l->next, strlen(l->next));
 	if (ks_frame_size(l->b) + tail <= KS_FRAME_MAX) {
 		l->n++;
+		if (l->ext) {
+			t = l->cursor;
+			l->cursor = l->next;
+			l->next = t;
+		}
 		return true;
 	}
 	l->b->len = mark;
 	l->truncated = true;
 	return false;
+}
+
+static void
+list_free(struct list *l)
+{
+	free(l->cursor);
+	free(l->next);
 }
 
 /* The read rule as a walk filter. */
@@ -222,7 +318,7 @@ serve_glob(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *b,
 	struct walk_rule rule = { fs, { NULL, NULL } };
 	struct ks_path_filter filter = walk_filter(&rule);
 	struct ks_strv paths = { 0 };
-	struct list l = { b, 0, false };
+	struct list l = { .b = b, .ext = req->ext };
 	bool holes = fs->pctx.policy->allow_read_within_deny.n > 0;
 	size_t mark;
 	int rc = 0;
@@ -245,9 +341,14 @@ serve_glob(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *b,
 		if (holes && ks_policy_read_denied(&fs->pctx, &rule.cache,
 		    paths.v[i]))
 			continue;
+		/* A cursor resumes after the last path of the part before. */
+		if (req->cursor != NULL && ks_path_cmp(paths.v[i],
+		    req->cursor) <= 0)
+			continue;
 		mark = b->len;
 		if ((l.n > 0 && ks_json_raw(b, ",") < 0) ||
-		    ks_json_str(b, paths.v[i], strlen(paths.v[i])) < 0)
+		    ks_json_str(b, paths.v[i], strlen(paths.v[i])) < 0 ||
+		    list_next(&l, paths.v[i], 0) < 0)
 			goto nomem;
 		if (!list_keep(&l, mark, i + 1 == paths.n))
 			break;
@@ -258,6 +359,7 @@ serve_glob(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *b,
 nomem:
 	rc = nomem(err);
 out:
+	list_free(&l);
 	ks_policy_cache_free(&rule.cache);
 	ks_strv_free(&paths);
 	return rc;
@@ -270,7 +372,12 @@ grep_emit(void *ctx, const char *path, size_t line, const char *text,
 	struct list *l = ctx;
 	size_t mark = l->b->len;
 
-	if ((l->n > 0 && ks_json_raw(l->b, ",") < 0) ||
+	if (l->limit > 0 && l->n == l->limit) {
+		l->truncated = true;	/* max_matches reached: more follow */
+		return 1;
+	}
+	if (list_next(l, path, line) < 0 ||
+	    (l->n > 0 && ks_json_raw(l->b, ",") < 0) ||
 	    ks_json_raw(l->b, "{\"path\":") < 0 ||
 	    ks_json_str(l->b, path, strlen(path)) < 0 ||
 	    ks_json_raw(l->b, ",\"line\":") < 0 ||
@@ -310,19 +417,46 @@ nul_escaped(const char *p, size_t len)
 	return s;
 }
 
+/* A grep cursor, "LINE:PATH" as a truncated reply gave it, into opts. */
+static int
+parse_cursor(const struct ks_req *req, struct ks_grep_opts *o,
+    struct ks_err *err)
+{
+	char *end = NULL;
+	unsigned long long line;
+
+	if (req->cursor == NULL)
+		return 0;
+	errno = 0;
+	line = strtoull(req->cursor, &end, 10);
+	if (errno != 0 || end == req->cursor || *end != ':' || line == 0 ||
+	    memchr(req->cursor, 0, req->cursor_len) != NULL)
+		return ks_err_set(err, EINVAL, KS_CODE_PROTOCOL, "grep cursor: "
+		    "expected LINE:PATH as a truncated reply gives it");
+	o->after_line = (size_t)line;
+	o->after_path = end + 1;
+	return 0;
+}
+
 static int
 serve_grep(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *b,
     struct ks_err *err)
 {
 	struct walk_rule rule = { fs, { NULL, NULL } };
 	struct ks_path_filter filter = walk_filter(&rule);
-	struct list l = { b, 0, false };
+	struct list l = { .b = b, .ext = req->ext,
+	    .limit = req->has_max_matches ? req->max_matches : 0 };
 	struct ks_grep_sink sink = { grep_emit, &l };
+	struct ks_grep_opts opts = { req->icase, req->fixed, NULL, 0 };
 	char *pattern;
 	int rc = 0;
 
-	if ((rc = ks_policy_check_read(&fs->pctx, req->root, err)) < 0)
+	if ((rc = ks_policy_check_read(&fs->pctx, req->root, err)) < 0 ||
+	    (rc = parse_cursor(req, &opts, err)) < 0)
 		return rc;
+	if (req->has_max_matches && req->max_matches == 0)
+		return ks_err_set(err, EINVAL, KS_CODE_PROTOCOL, "grep "
+		    "max_matches: expected at least 1");
 	if (begin(b, "{\"kind\":\"grep\",\"matches\":[") < 0)
 		return nomem(err);
 	/* No file name holds a NUL: such a root or include finds nothing. */
@@ -331,14 +465,83 @@ serve_grep(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *b,
 	if (memchr(req->root, 0, req->root_len) == NULL &&
 	    (req->include == NULL ||
 	    memchr(req->include, 0, req->include_len) == NULL))
-		rc = ks_grep_run(pattern, req->root, req->include, &filter,
-		    &sink, err);
+		rc = ks_grep_run(pattern, req->root, req->include,
+		    req->ext ? &opts : NULL, &filter, &sink, err);
 	if (pattern != req->pattern)
 		free(pattern);
 	ks_policy_cache_free(&rule.cache);
+	if (rc >= 0 && list_end(&l) < 0)
+		rc = nomem(err);
+	list_free(&l);
+	return rc < 0 ? rc : 0;
+}
+
+static int
+dir_emit(void *ctx, const char *name, const struct stat *st)
+{
+	struct list *l = ctx;
+	size_t mark = l->b->len;
+
+	if ((l->n > 0 && ks_json_raw(l->b, ",") < 0) ||
+	    ks_json_raw(l->b, "{\"name\":") < 0 ||
+	    ks_json_str(l->b, name, strlen(name)) < 0 ||
+	    ks_json_raw(l->b, ",\"type\":\"") < 0 ||
+	    ks_json_raw(l->b, ks_listdir_type(st->st_mode)) < 0 ||
+	    ks_json_raw(l->b, "\",\"size\":") < 0 ||
+	    ks_json_u64(l->b, (uint64_t)st->st_size) < 0 ||
+	    ks_json_raw(l->b, "}") < 0) {
+		l->b->len = mark;
+		l->truncated = true;
+		return 1;
+	}
+	return list_keep(l, mark, false) ? 0 : 1;
+}
+
+/* list_dir (an extension): one directory's entries, judged as glob's. */
+static int
+serve_list_dir(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *b,
+    struct ks_err *err)
+{
+	struct walk_rule rule = { fs, { NULL, NULL } };
+	struct ks_path_filter filter = walk_filter(&rule);
+	struct list l = { .b = b };
+	struct ks_listdir_sink sink = { dir_emit, &l };
+	size_t skipped = 0;
+	int rc;
+
+	if ((rc = ks_policy_check_read(&fs->pctx, req->path, err)) < 0)
+		return rc;
+	if (begin(b, "{\"kind\":\"list_dir\",\"entries\":[") < 0)
+		return nomem(err);
+	rc = ks_listdir_run(req->path, &filter, &sink, &skipped, err);
+	ks_policy_cache_free(&rule.cache);
 	if (rc < 0)
 		return rc;
-	return list_end(&l) < 0 ? nomem(err) : 0;
+	if (l.truncated)
+		return list_end(&l) < 0 ? nomem(err) : 0;
+	if (ks_json_raw(b, "]") < 0 || (skipped > 0 &&
+	    (ks_json_raw(b, ",\"skipped_names\":") < 0 ||
+	    ks_json_u64(b, skipped) < 0)) || ks_json_raw(b, "}") < 0)
+		return nomem(err);
+	return 0;
+}
+
+/* write_part (an extension): one part of a write larger than a frame. */
+static int
+serve_write_part(struct ks_fs *fs, const struct ks_req *req,
+    struct ks_buf *b, struct ks_err *err)
+{
+	uint64_t staged = 0;
+	int rc;
+
+	if ((rc = ks_fs_write_part(fs, req->path, req->offset, req->content,
+	    req->content_len, req->last, &staged, err)) < 0)
+		return rc;
+	if (begin(b, "{\"kind\":\"write_part\",\"bytes_staged\":") < 0 ||
+	    ks_json_u64(b, staged) < 0 || ks_json_raw(b, req->last ?
+	    ",\"committed\":true}" : ",\"committed\":false}") < 0)
+		return nomem(err);
+	return 0;
 }
 
 int
@@ -365,6 +568,10 @@ ks_serve(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *reply,
 		return serve_stat(fs, req, reply, err);
 	case KS_REQ_GET_ENV:
 		return serve_get_env(req, reply, err);
+	case KS_REQ_LIST_DIR:
+		return serve_list_dir(fs, req, reply, err);
+	case KS_REQ_WRITE_PART:
+		return serve_write_part(fs, req, reply, err);
 	}
 	return ks_err_set(err, ENOSYS, KS_CODE_UNIMPLEMENTED,
 	    "unimplemented request");

@@ -14,6 +14,17 @@
 #include "../src/fsops.h"
 #include "testlib.h"
 
+/* The reference's edit: the first occurrence of old. */
+static int
+edit1(struct ks_fs *fs, const char *path, const char *old, size_t olen,
+    const char *new, size_t nlen, struct ks_err *err)
+{
+	struct ks_edit e = { old, new, olen, nlen, false, false };
+	size_t count = 0;
+
+	return ks_fs_edit(fs, path, &e, &count, err);
+}
+
 static char *root;
 static struct ks_policy policy;
 static struct ks_fs fs;
@@ -158,9 +169,9 @@ START_TEST(edit_inserts_with_empty_old_string)
 	struct ks_err e;
 	char *p = at("f.txt");
 
-	ck_assert_int_eq(ks_fs_edit(&fs, p, "", 0, "<", 1, &e), 0);
+	ck_assert_int_eq(edit1(&fs, p, "", 0, "<", 1, &e), 0);
 	assert_content("f.txt", "<old content\n");
-	ck_assert_int_eq(ks_fs_edit(&fs, p, "content", 7, "text", 4, &e), 0);
+	ck_assert_int_eq(edit1(&fs, p, "content", 7, "text", 4, &e), 0);
 	assert_content("f.txt", "<old text\n");
 	free(p);
 }
@@ -171,7 +182,7 @@ START_TEST(edit_of_non_utf8_is_refused)
 	struct ks_err e;
 	char *p = at("latin1.txt");
 
-	ck_assert_int_lt(ks_fs_edit(&fs, p, "caf", 3, "x", 1, &e), 0);
+	ck_assert_int_lt(edit1(&fs, p, "caf", 3, "x", 1, &e), 0);
 	ck_assert_str_eq(e.msg, "stream did not contain valid UTF-8");
 	assert_content("latin1.txt", "caf\xe9\n");
 	free(p);

@@ -301,7 +301,7 @@ deny_substring(void *ctx, const char *path)
 
 START_TEST(filter_hides_entries_and_prunes_them)
 {
-	struct ks_path_filter f = { deny_substring, "/src" };
+	struct ks_path_filter f = { .denied = deny_substring, .ctx = "/src" };
 	struct ks_err err = { 0 };
 	char *got, *want;
 

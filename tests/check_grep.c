@@ -182,7 +182,7 @@ grep(const char *pattern, const char *root, const char *include,
 
 	o->text = strdup("");
 	o->len = o->n = 0;
-	return ks_grep_run(pattern, root, include, filter, &sink, err);
+	return ks_grep_run(pattern, root, include, NULL, filter, &sink, err);
 }
 
 /* The line numbers of the matches, "1,4,7". */
@@ -396,7 +396,7 @@ deny(void *ctx, const char *path)
 
 START_TEST(filter_hides_entries_silently)
 {
-	struct ks_path_filter filter = { deny, NULL };
+	struct ks_path_filter filter = { .denied = deny };
 	struct out o = { 0 };
 	struct ks_err err;
 
