@@ -425,7 +425,8 @@ parse_cursor(const struct ks_req *req, struct ks_grep_opts *o,
 	char *end = NULL;
 	unsigned long long line;
 
-	if (req->cursor == NULL)
+	/* "" asks for cursors from the start. */
+	if (req->cursor == NULL || req->cursor[0] == '\0')
 		return 0;
 	errno = 0;
 	line = strtoull(req->cursor, &end, 10);

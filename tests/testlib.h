@@ -32,6 +32,7 @@ Suite *fault_suite(void);
 Suite *traversal_suite(void);
 Suite *readrace_suite(void);
 Suite *applets_suite(void);
+Suite *extend_suite(void);
 
 /* Check has no skip status: print "skipped: NAME: WHY" and count it. */
 void ks_skip(const char *name, const char *why);
