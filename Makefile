@@ -182,7 +182,7 @@ load: deps
 # worker to compare with.
 BENCH_O = $(O)/bench
 BENCH_SRC = tests/bench/bench.c tests/bench/groups.c tests/bench/tree.c \
-	tests/bench/proc.c tests/bench/wire.c
+	tests/bench/proc.c tests/bench/wire.c tests/bench/big.c
 BENCH_HDR = tests/bench/bench.h tests/bench/proc.h tests/bench/wire.h
 BENCH_BIN = $(BENCH_O)/bench $(BENCH_O)/floor $(BENCH_O)/mktree \
 	$(BENCH_O)/nop

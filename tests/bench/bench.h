@@ -99,6 +99,7 @@ void ks_stop(struct ks_bench *b, const char *who, struct ks_proc *p);
 void ks_group_spawn(struct ks_bench *b);
 void ks_group_ping(struct ks_bench *b);
 void ks_group_files(struct ks_bench *b);
+void ks_group_big(struct ks_bench *b);
 void ks_group_tree(struct ks_bench *b);
 void ks_group_policy(struct ks_bench *b);
 
