@@ -37,7 +37,7 @@ ALL_CFLAGS = $(KS_CPPFLAGS) $(KS_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LINKMODE) $(LDFLAGS)
 
 SRC = src/err.c src/log.c src/frame.c src/content.c src/proto.c src/path.c src/lookup.c src/policy.c \
-	src/walk.c src/linkidx.c src/ignglob.c src/ignfile.c src/ignore.c src/glob.c \
+	src/audit.c src/walk.c src/linkidx.c src/ignglob.c src/ignfile.c src/ignore.c src/glob.c \
 	src/rxlex.c src/rxprop.c src/rxclass.c src/rxparse.c src/rxlit.c \
 	src/rxsize.c src/rx.c src/grep.c src/fsops.c src/fsread.c src/ranged.c \
 	src/upload.c src/listdir.c src/serve.c \

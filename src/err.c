@@ -97,6 +97,7 @@ ks_err_set(struct ks_err *err, int rc, enum ks_code code, const char *fmt, ...)
 
 	if (err != NULL) {
 		err->code = code;
+		err->rule = NULL;
 		va_start(ap, fmt);
 		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 		va_end(ap);
@@ -117,8 +118,12 @@ ks_err_read_changed(struct ks_err *err, const char *path)
 {
 	struct ks_quote q;
 
-	return ks_err_set(err, EXDEV, KS_CODE_POLICY_DENIED, "read denied: "
+	int rc = ks_err_set(err, EXDEV, KS_CODE_POLICY_DENIED, "read denied: "
 	    "'%s' changed while it was being read", ks_quote(&q, path));
+
+	if (err != NULL)
+		err->rule = "changed";
+	return rc;
 }
 
 void

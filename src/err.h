@@ -29,6 +29,10 @@ enum ks_code {
 
 struct ks_err {
 	enum ks_code code;
+	/* The policy rule behind a denial, for the audit log ("deny_read",
+	 * "root", ... as koda-sandbox-audit(5) lists them), or NULL;
+	 * ks_err_set clears it, the deciding call sets it after. */
+	const char *rule;
 	char msg[KS_ERR_MAX];
 };
 

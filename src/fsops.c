@@ -130,6 +130,7 @@ ks_fs_open(struct ks_fs *fs, const struct ks_policy *p, const char *root,
 	int rc;
 
 	memset(fs, 0, sizeof(*fs));
+	ks_audit_none(&fs->audit);
 	fs->pctx.policy = p;
 	fs->pctx.root = root;
 	fs->pctx.home = getenv("HOME");
@@ -165,6 +166,8 @@ void
 ks_fs_close(struct ks_fs *fs)
 {
 	ks_fs_uploads_drop(fs);
+	if (fs->audit.fd > 0)
+		ks_audit_close(&fs->audit);
 	for (size_t i = 0; i < fs->nareas; i++) {
 		close(fs->areas[i].fd);
 		free(fs->areas[i].path);
@@ -204,8 +207,11 @@ ks_fs_changed(struct ks_err *err, const char *path)
 {
 	struct ks_quote q;
 
-	return ks_err_set(err, EXDEV, KS_CODE_POLICY_DENIED, "write denied: "
-	    "'%s' changed while it was being written", ks_quote(&q, path));
+	ks_err_set(err, EXDEV, KS_CODE_POLICY_DENIED, "write denied: '%s' "
+	    "changed while it was being written", ks_quote(&q, path));
+	if (err != NULL)
+		err->rule = "changed";
+	return -EXDEV;
 }
 
 int
@@ -214,8 +220,11 @@ ks_fs_not_regular(struct ks_err *err, const char *path, enum ks_code code,
 {
 	struct ks_quote q;
 
-	return ks_err_set(err, EINVAL, code, "%s'%s' is not a regular file",
-	    what, ks_quote(&q, path));
+	ks_err_set(err, EINVAL, code, "%s'%s' is not a regular file", what,
+	    ks_quote(&q, path));
+	if (err != NULL && code == KS_CODE_POLICY_DENIED)
+		err->rule = "not_regular";
+	return -EINVAL;
 }
 
 /* Maps an openat2 failure: a symlink where the check saw none means the

@@ -15,6 +15,7 @@
 
 #include "linkidx.h"
 #include "lookup.h"
+#include "audit.h"
 #include "err.h"
 #include "policy.h"
 
@@ -37,6 +38,7 @@ struct ks_fs {
 	struct ks_upload *uploads;	/* writes in parts under way */
 	size_t nuploads;
 	uint64_t write_cap;		/* bytes one write in parts may have */
+	struct ks_audit audit;		/* the decision log (none: fd -1) */
 	unsigned char *rbuf;	/* read buffer, reused */
 	size_t rcap;
 	unsigned tmpseq;	/* temporary-name counter */

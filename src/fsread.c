@@ -78,8 +78,11 @@ ks_fs_hard_link(struct ks_fs *fs, const char *path, const struct stat *st,
 
 	if (!ks_linkidx_denied(&fs->links, &fs->pctx, st))
 		return 0;
-	return ks_err_set(err, EACCES, KS_CODE_POLICY_DENIED, "read denied: "
-	    "'%s' is a hard link to a read-denied file", ks_quote(&q, path));
+	ks_err_set(err, EACCES, KS_CODE_POLICY_DENIED, "read denied: '%s' is "
+	    "a hard link to a read-denied file", ks_quote(&q, path));
+	if (err != NULL)
+		err->rule = "hard_link";
+	return -EACCES;
 }
 
 static int

@@ -7,18 +7,32 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const names[] = { "error", "warn", "info", "debug",
     "trace" };
 static enum ks_log_level threshold = KS_LOG_WARN;
 
-void
+int
 ks_log_set_level(const char *name)
 {
 	threshold = KS_LOG_WARN;
-	for (size_t i = 0; name != NULL && i < 5; i++)
-		if (strcmp(name, names[i]) == 0)
+	if (name == NULL || name[0] == '\0')
+		return 0;
+	for (size_t i = 0; i < 5; i++)
+		if (strcasecmp(name, names[i]) == 0) {
 			threshold = (enum ks_log_level)i;
+			return 0;
+		}
+	ks_log(KS_LOG_WARN, "KODA_FS_WORKER_LOG=%.100s: unknown level "
+	    "(error, warn, info, debug or trace); using warn", name);
+	return -1;
+}
+
+int
+ks_log_enabled(enum ks_log_level level)
+{
+	return level <= threshold;
 }
 
 void

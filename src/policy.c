@@ -236,6 +236,64 @@ known_key(const char *sect, const char *key)
 	return false;
 }
 
+/* Levenshtein distance of a and b, capped at 32 (longer keys differ). */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64], prev, tmp;
+
+	if (la > 63 || lb > 63)
+		return 32;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			tmp = row[j];
+			row[j] = a[i - 1] == b[j - 1] ? prev : 1 + (prev <
+			    row[j] ? (prev < row[j - 1] ? prev : row[j - 1]) :
+			    (row[j] < row[j - 1] ? row[j] : row[j - 1]));
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+/* Keeps cand in best when it is nearer to key than what best holds. */
+static void
+nearer(const char *key, const char *cand, char *best, size_t size,
+    size_t *bd)
+{
+	size_t d = distance(key, cand);
+
+	if (d < *bd) {
+		*bd = d;
+		snprintf(best, size, "%s", cand);
+	}
+}
+
+int
+ks_policy_unknown_text(const char *key, char *buf, size_t size)
+{
+	static const char *const extra[] = { "fs", "net", "limits", "trust",
+	    "net.mitm.ca_bundle", "net.mitm.socket_map" };
+	char cand[128], best[128] = "";
+	size_t bd = 32, limit = strlen(key) / 3 > 2 ? strlen(key) / 3 : 2;
+
+	for (size_t i = 0; i < NFIELDS; i++) {
+		snprintf(cand, sizeof(cand), "%s.%s", fields[i].sect,
+		    fields[i].name);
+		nearer(key, cand, best, sizeof(best), &bd);
+	}
+	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+		nearer(key, extra[i], best, sizeof(best), &bd);
+	if (bd <= limit)
+		return snprintf(buf, size, "%s: unknown key, ignored (did you "
+		    "mean %s?)", key, best);
+	return snprintf(buf, size, "%s: unknown key, ignored", key);
+}
+
 static void
 note_unknown(struct pstate *ps, const char *sect, json_t *obj)
 {
@@ -595,13 +653,18 @@ resolve(const struct ks_policy_ctx *ctx, const char *path, char **out,
 	    err);
 }
 
+/* A denial by rule (err->rule, for the audit log). */
 static int
-deny(struct ks_err *err, const char *fmt, const char *a, const char *b)
+deny(struct ks_err *err, const char *rule, const char *fmt, const char *a,
+    const char *b)
 {
 	struct ks_quote qa, qb;
-
-	return ks_err_set(err, EACCES, KS_CODE_POLICY_DENIED, fmt,
+	int rc = ks_err_set(err, EACCES, KS_CODE_POLICY_DENIED, fmt,
 	    ks_quote(&qa, a), b != NULL ? ks_quote(&qb, b) : "");
+
+	if (err != NULL)
+		err->rule = rule;
+	return rc;
 }
 
 /* Items 1 and 2 on the path as sent. */
@@ -610,10 +673,10 @@ check_protected(const struct ks_policy_ctx *ctx, const char *path,
     struct ks_err *err)
 {
 	if (fully_protected(ctx, path))
-		return deny(err, "write denied: '%s' is a fully-protected "
+		return deny(err, "fully_protected", "write denied: '%s' is a fully-protected "
 		    "path%s", path, NULL);
 	if (critical(ctx, path))
-		return deny(err, "write denied: '%s' is a critical system "
+		return deny(err, "critical_system_path", "write denied: '%s' is a critical system "
 		    "path%s", path, NULL);
 	return 0;
 }
@@ -625,31 +688,33 @@ check_protected(const struct ks_policy_ctx *ctx, const char *path,
  */
 static int
 check_candidate(const struct ks_policy_ctx *ctx, const char *path,
-    const char *cand, const char *known, struct ks_err *err)
+    const char *cand, const char *known, bool hop, struct ks_err *err)
 {
 	const struct ks_policy *p = ctx->policy;
+	const char *r = known, *rule = hop ? "symlink_chain" : "root";
 	char *res = NULL;
-	const char *r = known;
 	bool inside, carved, outside;
 
 	if (fully_protected(ctx, cand) || critical(ctx, cand))
-		return deny(err, "write denied: symlink chain reaches "
+		return deny(err, "symlink_chain", "write denied: symlink chain reaches "
 		    "protected path '%s'%s", cand, NULL);
 	/* A path that cannot be resolved (a loop) lands nowhere allowed. */
 	if (r == NULL && resolve(ctx, cand, &res, NULL) < 0)
-		return deny(err, "write denied: '%s' is outside writable "
-		    "root '%s'", path, ctx->root);
+		return deny(err, rule, "write denied: '%s' is outside "
+		    "writable root '%s'", path, ctx->root);
 	if (r == NULL)
 		r = res;
 	inside = ks_path_beneath(r, ctx->root_resolved);
 	carved = beneath_any(r, &p->deny_write_within_allow);
 	outside = !inside && (carved || !beneath_any(r, &p->allow_write));
+	if (outside && carved && beneath_any(r, &p->allow_write))
+		rule = "deny_write_within_allow";
 	free(res);
 	if (outside)
-		return deny(err, "write denied: '%s' is outside writable "
-		    "root '%s'", path, ctx->root);
+		return deny(err, rule, "write denied: '%s' is outside "
+		    "writable root '%s'", path, ctx->root);
 	if (inside && carved)
-		return deny(err, "write denied: '%s' is in a write-protected "
+		return deny(err, "deny_write_within_allow", "write denied: '%s' is in a write-protected "
 		    "sub-path%s", path, NULL);
 	return 0;
 }
@@ -672,7 +737,7 @@ check_chain(const struct ks_policy_ctx *ctx, const char *path,
 	*final_link = chain.n > 2;
 	for (size_t i = 0; i < chain.n && rc == 0 && ctx->root != NULL; i++) {
 		known = i == 0 || i + 1 == chain.n ? landing : NULL;
-		rc = check_candidate(ctx, path, chain.v[i], known, err);
+		rc = check_candidate(ctx, path, chain.v[i], known, i > 0, err);
 	}
 	ks_strv_free(&chain);
 	return rc;
@@ -690,22 +755,22 @@ ks_policy_check_write(const struct ks_policy_ctx *ctx, const char *path,
 		return rc;
 	/* With a root, an empty path or a bare name cannot be placed. */
 	if (ctx->root != NULL && strchr(path, '/') == NULL)
-		return deny(err, "write denied: '%s' is outside writable "
-		    "root '%s'", path, ctx->root);
+		return deny(err, "root", "write denied: '%s' is outside "
+		    "writable root '%s'", path, ctx->root);
 	/* With a root, a path that cannot be resolved cannot be shown to
 	 * lie beneath it: denied. A loop is the write's own error (ELOOP),
 	 * as the reference answers it. */
 	if ((rc = resolve(ctx, path, &res, err)) < 0 && rc != -ENOMEM &&
 	    rc != -ELOOP && ctx->root != NULL)
-		return deny(err, "write denied: '%s' is outside writable "
-		    "root '%s'", path, ctx->root);
+		return deny(err, "root", "write denied: '%s' is outside "
+		    "writable root '%s'", path, ctx->root);
 	if (rc < 0)
 		return rc;
 	if ((rc = check_chain(ctx, path, res, final_link, err)) < 0)
 		goto out;
 	if (!ctx->policy->allow_git_config &&
 	    (git_config(path) || git_config(res))) {
-		rc = deny(err, "write denied: '%s' is a git config path "
+		rc = deny(err, "git_config", "write denied: '%s' is a git config path "
 		    "(allow_git_config is off)%s", path, NULL);
 		goto out;
 	}
@@ -723,11 +788,11 @@ ks_policy_read_verdict(const struct ks_policy_ctx *ctx, const char *path,
 	const struct ks_policy *p = ctx->policy;
 
 	if (fully_protected(ctx, path))
-		return deny(err, "read denied: '%s' is a fully-protected "
+		return deny(err, "fully_protected", "read denied: '%s' is a fully-protected "
 		    "path%s", as_sent, NULL);
 	if (beneath_any(path, &p->deny_read) &&
 	    !beneath_any(path, &p->allow_read_within_deny))
-		return deny(err, "read denied: '%s' is in a read-denied "
+		return deny(err, "deny_read", "read denied: '%s' is in a read-denied "
 		    "path%s", as_sent, NULL);
 	return 0;
 }

@@ -63,6 +63,14 @@ void ks_policy_free(struct ks_policy *p);
 int ks_policy_parse(const char *text, size_t len, struct ks_policy *p,
     struct ks_strv *problems, struct ks_strv *unknown, struct ks_err *err);
 
+/*
+ * The warning for an unknown key as ks_policy_parse reports it
+ * ("fs.deny_raed"): "fs.deny_raed: unknown key, ignored (did you mean
+ * fs.deny_read?)", naming the nearest known key when one is near
+ * enough. Writes it into buf; returns snprintf's count.
+ */
+int ks_policy_unknown_text(const char *key, char *buf, size_t size);
+
 /* Composes parent and child into out (initialised here) by SPEC §4's
  * rules: never wider than parent. Returns 0 or -ENOMEM. */
 int ks_policy_compose(const struct ks_policy *parent,

@@ -59,6 +59,12 @@ static const char *const kind_names[] = {
 };
 #define NKINDS (sizeof(kind_names) / sizeof(kind_names[0]))
 
+const char *
+ks_req_kind_name(enum ks_kind kind)
+{
+	return (size_t)kind < NKINDS ? kind_names[kind] : "unknown";
+}
+
 static int
 malformed(struct ks_err *err, const char *fmt, const char *arg)
 {

@@ -91,6 +91,9 @@ int ks_json_get_u64(const json_t *v, uint64_t *out);
 int ks_req_decode(const char *payload, size_t len, struct ks_req *req,
     struct ks_err *err);
 
+/* The wire name of a request kind ("read", ...). Never NULL. */
+const char *ks_req_kind_name(enum ks_kind kind);
+
 /* Frees what req owns; a zeroed req is fine. */
 void ks_req_free(struct ks_req *req);
 

@@ -10,12 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "err.h"
 #include "fsops.h"
 #include "glob.h"
 #include "grep.h"
 #include "listdir.h"
+#include "log.h"
 #include "proto.h"
 
 /* Room kept for the end of a list reply: `],"truncated":true}`. */
@@ -582,13 +584,41 @@ ks_serve(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *reply,
 static int
 fatal(int out, struct ks_buf *b, struct ks_err *err)
 {
-	struct ks_err e = { KS_CODE_PROTOCOL, "" };
+	struct ks_err e = { .code = KS_CODE_PROTOCOL };
 
 	snprintf(e.msg, sizeof(e.msg), "read error: %.8000s", err->msg);
 	if (ks_reply_error(b, &e) == 0)
 		(void)ks_frame_send(out, b, NULL);
 	*err = e;
 	return -EPROTO;
+}
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* debug: each request, what it was about, how it ended, how long it
+ * took; trace: the frame sizes too. */
+static void
+log_request(const struct ks_req *req, int rc, const struct ks_err *err,
+    uint64_t us, size_t in, size_t out)
+{
+	const char *what = req->path != NULL ? req->path : req->root != NULL ?
+	    req->root : "";
+	char sizes[64] = "";
+
+	if (ks_log_enabled(KS_LOG_TRACE))
+		snprintf(sizes, sizeof(sizes), ", request %zu bytes, reply %zu "
+		    "bytes", in, out >= 4 ? out - 4 : out);
+	ks_log(KS_LOG_DEBUG, "%s %.300s: %s%s%.300s (%llu us%s)",
+	    ks_req_kind_name(req->kind), what, rc < 0 ?
+	    ks_err_code_name(err->code) : "ok", rc < 0 ? ": " : "",
+	    rc < 0 ? err->msg : "", (unsigned long long)us, sizes);
 }
 
 int
@@ -600,7 +630,8 @@ ks_serve_loop(struct ks_fs *fs, int in, int out, struct ks_err *err)
 	const char *payload;
 	size_t len;
 	bool stop = false;
-	int rc;
+	uint64_t t0;
+	int rc, done;
 
 	while (!stop) {
 		if ((rc = ks_frame_read(&r, &payload, &len, err)) == 0)
@@ -610,9 +641,14 @@ ks_serve_loop(struct ks_fs *fs, int in, int out, struct ks_err *err)
 			break;
 		}
 		stop = req.kind == KS_REQ_SHUTDOWN;
-		if (ks_serve(fs, &req, &reply, err) < 0 &&
+		t0 = now_us();
+		if ((done = ks_serve(fs, &req, &reply, err)) < 0 &&
 		    ks_reply_error(&reply, err) < 0)
 			rc = -ENOMEM;
+		t0 = now_us() - t0;
+		ks_audit_record(&fs->audit, &req, done, err, t0);
+		if (ks_log_enabled(KS_LOG_DEBUG))
+			log_request(&req, done, err, t0, len, reply.len);
 		ks_req_free(&req);
 		if (rc < 0 || (rc = ks_frame_send(out, &reply, err)) < 0)
 			break;			/* the peer is gone */

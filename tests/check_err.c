@@ -38,7 +38,7 @@ END_TEST
 
 START_TEST(err_os_sets_io_code_and_returns_negative_errno)
 {
-	struct ks_err err = { KS_CODE_NONE, "" };
+	struct ks_err err = { .code = KS_CODE_NONE };
 
 	ck_assert_int_eq(ks_err_os(&err, ENOENT), -ENOENT);
 	ck_assert_int_eq(err.code, KS_CODE_IO);
@@ -49,7 +49,7 @@ END_TEST
 
 START_TEST(err_set_formats_message_and_negates_errno)
 {
-	struct ks_err err = { KS_CODE_NONE, "" };
+	struct ks_err err = { .code = KS_CODE_NONE };
 
 	ck_assert_int_eq(ks_err_set(&err, EACCES, KS_CODE_POLICY_DENIED,
 	    "write denied: '%s' is %d", "p", 7), -EACCES);

@@ -82,7 +82,7 @@ make_frame(uint32_t n)
 START_TEST(clean_eof_before_any_byte_returns_0)
 {
 	struct ks_reader r = { .fd = pipe_with("", 0) };
-	struct ks_err err = { KS_CODE_NONE, "" };
+	struct ks_err err = { .code = KS_CODE_NONE };
 	const char *p;
 	size_t len;
 

@@ -47,7 +47,7 @@ parse(const char *json, struct ks_policy *p, struct ks_strv *problems,
 static void
 pol(const char *json, struct ks_policy *p)
 {
-	struct ks_err err = { KS_CODE_NONE, "" };
+	struct ks_err err = { .code = KS_CODE_NONE };
 
 	ck_assert_msg(parse(json, p, NULL, NULL, &err) == 0, "%s: %s", json,
 	    err.msg);
@@ -238,7 +238,7 @@ static const struct {
 START_TEST(bad_policy_is_einval_with_protocol_code)
 {
 	struct ks_policy p;
-	struct ks_err err = { KS_CODE_NONE, "" };
+	struct ks_err err = { .code = KS_CODE_NONE };
 	char want[512];
 
 	ck_assert_int_eq(parse(bad[_i].json, &p, NULL, NULL, &err), -EINVAL);
@@ -696,7 +696,7 @@ START_TEST(verdict_is_the_reference_message_or_the_landing)
 {
 	struct ks_policy p;
 	struct ks_policy_ctx ctx;
-	struct ks_err err = { KS_CODE_NONE, "" };
+	struct ks_err err = { .code = KS_CODE_NONE };
 	char *path = subst(verdicts[_i].path), *want = subst(verdicts[_i].want);
 	char *landing = NULL;
 	bool final_link = false;

@@ -21,7 +21,7 @@ Suite *proto_suite(void);
 static void
 decode_ok(const char *json, struct ks_req *req)
 {
-	struct ks_err err = { KS_CODE_NONE, "" };
+	struct ks_err err = { .code = KS_CODE_NONE };
 	int rc = ks_req_decode(json, strlen(json), req, &err);
 
 	ck_assert_msg(rc == 0, "%s: %s", json, err.msg);
@@ -255,7 +255,7 @@ static const struct {
 START_TEST(protocol_errors_are_malformed_json_payload)
 {
 	struct ks_req req;
-	struct ks_err err = { KS_CODE_NONE, "" };
+	struct ks_err err = { .code = KS_CODE_NONE };
 	char want[512];
 	int rc;
 
@@ -557,7 +557,7 @@ END_TEST
  * payload "\\\xd8\x9d"); the reply must stay valid JSON. */
 START_TEST(reply_error_replaces_bytes_that_are_not_utf8)
 {
-	struct ks_err e = { KS_CODE_PROTOCOL, "near '\xd8' and \xff ok \xc3\xa9" };
+	struct ks_err e = { .code = KS_CODE_PROTOCOL, .msg = "near '\xd8' and \xff ok \xc3\xa9" };
 	struct ks_buf b = { 0 };
 	json_t *j;
 
