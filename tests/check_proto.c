@@ -626,6 +626,72 @@ START_TEST(large_write_content_decodes_as_jansson_would)
 }
 END_TEST
 
+/*
+ * The compact decoder (four streams abreast) against jansson: arrays of
+ * 2,000 values (large enough to be lifted) with one oddity put at every place that matters (the
+ * start, each stream boundary and its neighbours, the end), each either
+ * decoded to jansson's bytes or refused as jansson would refuse it.
+ */
+static const char *const oddities[] = { "256", "01", "1.0", " 7", "7 ",
+    "-1", "1e2", "1000", "00", "\"7\"", "7,", "", "255", "0" };
+
+static void
+decode_like_jansson(const char *json)
+{
+	json_t *doc = json_loads(json, 0, NULL), *c, *v;
+	unsigned char want[4096];
+	size_t n = 0, i;
+	bool valid = doc != NULL;
+	struct ks_req req;
+	struct ks_err e;
+	int rc;
+
+	c = json_object_get(doc, "content");
+	valid = valid && json_is_array(c);
+	json_array_foreach(c, i, v) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > 255) {
+			valid = false;
+			break;
+		}
+		want[n++] = (unsigned char)json_integer_value(v);
+	}
+	json_decref(doc);
+	rc = ks_req_decode(json, strlen(json), &req, &e);
+	ck_assert_msg((rc == 0) == valid, "%s: decoded %d, jansson %d",
+	    json + strlen(json) - 40, rc, valid);
+	if (rc == 0) {
+		ck_assert_uint_eq(req.content_len, n);
+		ck_assert(memcmp(req.content, want, n) == 0);
+		ks_req_free(&req);
+	}
+}
+
+START_TEST(compact_content_decodes_as_jansson_would)
+{
+	char json[16384], val[16];
+	size_t at[] = { 0, 1, 498, 499, 500, 501, 502, 999, 1000, 1001, 1499,
+	    1500, 1501, 1998, 1999 };
+	size_t o;
+
+	for (size_t a = 0; a < sizeof(at) / sizeof(at[0]); a++) {
+		o = (size_t)snprintf(json, sizeof(json), "{\"kind\":\"write\","
+		    "\"path\":\"/f\",\"content\":[");
+		for (size_t i = 0; i < 2000; i++) {
+			if (i == at[a])
+				snprintf(val, sizeof(val), "%s", oddities[_i]);
+			else
+				snprintf(val, sizeof(val), "%zu", i * 37 % 256);
+			o += (size_t)snprintf(json + o, sizeof(json) - o,
+			    "%s%s", i ? "," : "", val);
+		}
+		snprintf(json + o, sizeof(json) - o, "]}");
+		ck_assert(strlen(json) >= 4096);	/* the lifted path */
+		decode_like_jansson(json);
+	}
+}
+END_TEST
+
 Suite *
 proto_suite(void)
 {
@@ -657,6 +723,8 @@ proto_suite(void)
 	tcase_add_test(enc, reply_error_replaces_bytes_that_are_not_utf8);
 	tcase_add_loop_test(enc, large_write_content_decodes_as_jansson_would,
 	    0, sizeof(lifted) / sizeof(lifted[0]));
+	tcase_add_loop_test(dec, compact_content_decodes_as_jansson_would, 0,
+	    sizeof(oddities) / sizeof(oddities[0]));
 	tcase_add_loop_test(enc,
 	    reply_error_is_a_whole_frame_with_kind_code_message, 0,
 	    NELEM(errors));
