@@ -348,7 +348,15 @@ struct entry {
 	char *path;
 	size_t len, name, idx;
 	struct node *dir;	/* NULL: path from the working directory */
+	unsigned char type;	/* the listing's d_type; DT_UNKNOWN: ask */
 };
+
+/* A type the listing told for sure: no link to follow, no stat needed. */
+static bool
+known_type(const struct entry *e)
+{
+	return e->type != DT_UNKNOWN && e->type != DT_LNK;
+}
 
 struct walk {
 	struct ks_glob_pat **pat;	/* one per component */
@@ -429,6 +437,8 @@ is_dir(const struct entry *e)
 {
 	struct stat st;
 
+	if (known_type(e))
+		return e->type == DT_DIR;
 	return stat_entry(e, &st) && S_ISDIR(st.st_mode);
 }
 
@@ -447,14 +457,18 @@ node_open(struct walk *w, const struct entry *e, struct node **out)
 	int at;
 
 	*out = NULL;
-	if (lookup(e, &at, &rel) < 0 || fstatat(at, rel, &st, 0) != 0 ||
+	/* d_type spares a stat of every file a `**` lists. */
+	if (known_type(e) && e->type != DT_DIR)
+		return 0;
+	if (lookup(e, &at, &rel) < 0 || fstatat(at, rel, &st,
+	    known_type(e) ? AT_SYMLINK_NOFOLLOW : 0) != 0 ||
 	    !S_ISDIR(st.st_mode))
 		return 0;
 	if (++w->visits > VISIT_MAX)
 		return -E2BIG;
 	link = (e->dir != NULL && e->dir->link) || e->path[e->name] == '\0' ||
-	    fstatat(at, rel, &lst, AT_SYMLINK_NOFOLLOW) != 0 ||
-	    S_ISLNK(lst.st_mode);
+	    (!known_type(e) && (fstatat(at, rel, &lst, AT_SYMLINK_NOFOLLOW) !=
+	    0 || S_ISLNK(lst.st_mode)));
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		return -ENOMEM;
 	*n = (struct node){ -1, 1, st.st_dev, st.st_ino, NULL, link };
@@ -510,6 +524,7 @@ make_child(const struct entry *e, struct node *dir, const char *s, size_t sl,
 	c->name = base + sep;
 	c->idx = DONE;
 	c->dir = node_get(dir);
+	c->type = DT_UNKNOWN;
 	return 0;
 }
 
@@ -639,6 +654,7 @@ read_kids(struct walk *w, size_t idx, const struct entry *e, struct node *h)
 		    curdir, &c)) < 0)
 			goto out;
 		c.idx = idx;
+		c.type = de->d_type;
 		if ((denied = kid_denied(w, &c, landing, de->d_type)) != 0)
 			entry_free(w, &c);
 		if (denied < 0) {
