@@ -193,6 +193,15 @@ ks_path_beneath(const char *path, const char *base)
 }
 
 bool
+ks_path_beneath_any(const char *path, const struct ks_strv *bases)
+{
+	for (size_t i = 0; i < bases->n; i++)
+		if (ks_path_beneath(path, bases->v[i]))
+			return true;
+	return false;
+}
+
+bool
 ks_path_equal(const char *a, const char *b)
 {
 	return ks_path_beneath(a, b) && ks_path_beneath(b, a);

@@ -77,6 +77,9 @@ int ks_path_cmp(const char *a, const char *b);
  */
 bool ks_path_beneath(const char *path, const char *base);
 
+/* True when path is beneath one of bases. */
+bool ks_path_beneath_any(const char *path, const struct ks_strv *bases);
+
 /* True when a and b have the same components (Rust's Path ==). */
 bool ks_path_equal(const char *a, const char *b);
 
