@@ -39,7 +39,7 @@ ALL_LDFLAGS = $(SANFLAGS) $(LINKMODE) $(LDFLAGS)
 SRC = src/err.c src/log.c src/frame.c src/content.c src/proto.c \
 	src/path.c src/lookup.c src/policy.c src/compose.c src/verdict.c \
 	src/audit.c src/walk.c src/linkidx.c src/ignglob.c src/ignfile.c \
-	src/ignore.c src/glob.c \
+	src/ignore.c src/globpat.c src/glob.c \
 	src/rxlex.c src/rxprop.c src/rxclass.c src/rxparse.c src/rxlit.c \
 	src/rxsize.c src/rx.c src/grep.c src/fsops.c src/fsread.c \
 	src/ranged.c src/upload.c src/listdir.c src/serve.c \
@@ -130,8 +130,8 @@ FUZZ_SAN = address,undefined
 FUZZ_CFLAGS = $(KS_CPPFLAGS) -std=c11 -O1 -g -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all $(WARN) -iquote src $(CPPFLAGS) $(CFLAGS)
 FUZZ_SRC = src/err.c src/frame.c src/content.c src/proto.c src/path.c \
-	src/lookup.c src/policy.c src/compose.c src/verdict.c src/glob.c \
-	src/ignglob.c src/ignfile.c
+	src/lookup.c src/policy.c src/compose.c src/verdict.c src/globpat.c \
+	src/glob.c src/ignglob.c src/ignfile.c
 FUZZ_TARGETS = frame proto policy glob ignore
 # -max_len of each: several frames; one request; one policy (or two);
 # a pattern and a name; an ignore file and the paths to match.

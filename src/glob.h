@@ -38,6 +38,13 @@ bool ks_glob_match(const struct ks_glob_pat *p, const char *s);
 /* Frees p; NULL is fine. */
 void ks_glob_free(struct ks_glob_pat *p);
 
+/* What expansion asks of one component's pattern: whether it holds a
+ * `**`; its text when it has no wildcard at all (NULL otherwise);
+ * whether it starts with a literal '.' (it then matches "." and ".."). */
+bool ks_glob_pat_recursive(const struct ks_glob_pat *p);
+const char *ks_glob_pat_literal(const struct ks_glob_pat *p);
+bool ks_glob_pat_leading_dot(const struct ks_glob_pat *p);
+
 /*
  * Expands pattern joined to root as text (Path::join: an absolute pattern
  * ignores root, "" as root leaves the pattern relative to the working
