@@ -36,13 +36,13 @@ KS_CFLAGS = -std=c11 $(OPT) -g $(WARN) $(SANFLAGS) $(VGFLAGS)
 ALL_CFLAGS = $(KS_CPPFLAGS) $(KS_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LINKMODE) $(LDFLAGS)
 
-SRC = src/err.c src/log.c src/frame.c src/content.c src/proto.c \
+SRC = src/err.c src/log.c src/frame.c src/content.c src/proto.c src/encode.c \
 	src/path.c src/lookup.c src/policy.c src/compose.c src/verdict.c \
 	src/audit.c src/walk.c src/linkidx.c src/ignglob.c src/ignfile.c \
 	src/ignore.c src/globpat.c src/glob.c \
 	src/rxlex.c src/rxprop.c src/rxclass.c src/rxparse.c src/rxlit.c \
 	src/rxsize.c src/rx.c src/grep.c src/fsops.c src/fsread.c \
-	src/ranged.c src/upload.c src/listdir.c src/serve.c \
+	src/ranged.c src/upload.c src/listdir.c src/lists.c src/serve.c \
 	src/confine.c src/client.c
 APPLETS = applets/main.c applets/host_client.c applets/policy_check.c \
 	applets/worker.c
@@ -129,7 +129,8 @@ FUZZ_O = build-fuzz
 FUZZ_SAN = address,undefined
 FUZZ_CFLAGS = $(KS_CPPFLAGS) -std=c11 -O1 -g -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all $(WARN) -iquote src $(CPPFLAGS) $(CFLAGS)
-FUZZ_SRC = src/err.c src/frame.c src/content.c src/proto.c src/path.c \
+FUZZ_SRC = src/err.c src/frame.c src/content.c src/proto.c src/encode.c \
+	src/path.c \
 	src/lookup.c src/policy.c src/compose.c src/verdict.c src/globpat.c \
 	src/glob.c src/ignglob.c src/ignfile.c
 FUZZ_TARGETS = frame proto policy glob ignore

@@ -101,6 +101,8 @@ void ks_req_free(struct ks_req *req);
  * Reply encoding into a frame buffer (after ks_frame_begin). Each
  * function appends; all return 0 or -ENOMEM.
  */
+/* Begins a reply frame in b with the literal JSON head. */
+int ks_reply_begin(struct ks_buf *b, const char *head);
 /* Appends s[0..len) as a JSON string, serde_json's escapes. */
 int ks_json_str(struct ks_buf *b, const char *s, size_t len);
 /* Bytes ks_json_str would append for s[0..len). */
