@@ -40,8 +40,9 @@ SRC = src/err.c src/log.c src/frame.c src/content.c src/proto.c src/encode.c \
 	src/path.c src/lookup.c src/policy.c src/compose.c src/verdict.c \
 	src/audit.c src/walk.c src/linkidx.c src/ignglob.c src/ignfile.c \
 	src/ignore.c src/globpat.c src/glob.c \
-	src/rxlex.c src/rxprop.c src/rxclass.c src/rxparse.c src/rxlit.c \
-	src/rxsize.c src/rx.c src/grep.c src/fsops.c src/fsread.c \
+	src/rx/rxlex.c src/rx/rxprop.c src/rx/rxclass.c src/rx/rxparse.c \
+	src/rx/rxlit.c src/rx/rxsize.c src/rx/rx.c \
+	src/grep.c src/fsops.c src/fsread.c \
 	src/ranged.c src/upload.c src/listdir.c src/lists.c src/serve.c \
 	src/confine.c src/client.c
 APPLETS = applets/main.c applets/host_client.c applets/policy_check.c \
@@ -68,6 +69,7 @@ $(O)/src $(O)/applets $(O)/tests:
 	mkdir -p $@
 
 $(O)/%.o: %.c | $(O)/src $(O)/applets $(O)/tests
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -iquote src -iquote $(O) -MMD -MP -c -o $@ $<
 
 # The seccomp program is generated at build time (SPEC §3): libseccomp
@@ -163,7 +165,7 @@ $(FUZZ_BIN): $(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h \
 
 .PHONY: fuzz
 
--include $(wildcard $(FUZZ_O)/src/*.d)
+-include $(wildcard $(FUZZ_O)/src/*.d $(FUZZ_O)/src/*/*.d)
 
 # The load test (tests/load/): LOAD_WORKERS workers in parallel, each
 # driven by its own client through the C API; `make check` runs a short one.
@@ -243,4 +245,4 @@ clean:
 
 .PHONY: all deps check check-run valgrind demo lint install uninstall clean
 
--include $(wildcard $(O)/*/*.d)
+-include $(wildcard $(O)/*/*.d $(O)/*/*/*.d)

@@ -193,7 +193,7 @@ ks_audit_close(struct ks_audit *a)
 		ks_log(KS_LOG_WARN, "audit: %llu of %llu lines dropped (the "
 		    "log could not take them at once)",
 		    (unsigned long long)a->dropped,
-		    (unsigned long long)(a->dropped + a->written));
+		    (unsigned long long)a->dropped + a->written);
 	close(a->fd);
 	a->fd = -1;
 }

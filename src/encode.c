@@ -69,14 +69,16 @@ ks_json_str(struct ks_buf *b, const char *s, size_t len)
 		*o++ = '\\';
 		*o++ = e;
 		if (e == 'u') {
-			memcpy(o, "00", 2);
+			o[0] = o[1] = '0';
 			o[2] = hex[c >> 4];
 			o[3] = hex[c & 15];
 			o += 4;
 		}
 	}
-	memcpy(o, s + start, len - start);
-	o += len - start;
+	if (len > start) {
+		memcpy(o, s + start, len - start);
+		o += len - start;
+	}
 	*o++ = '"';
 	b->len = (size_t)(o - b->p);
 	return 0;

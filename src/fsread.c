@@ -167,7 +167,7 @@ int
 ks_fs_read(struct ks_fs *fs, const char *path, bool has_max, uint64_t max,
     const unsigned char **data, size_t *len, struct ks_err *err)
 {
-	struct stat st;
+	struct stat st = { 0 };
 	uint64_t want = has_max && max <= READ_MAX_FIT ? max : READ_MAX_FIT + 1;
 	int fd, rc;
 

@@ -421,6 +421,7 @@ list(struct walk *w, size_t idx, const struct entry *e, struct node *h,
 	for (size_t i = 0; i < 2; i++) {
 		if (!ks_glob_match(p, special[i]))
 			continue;
+		/* NOLINTNEXTLINE(clang-analyzer-*): nodes are counted references. */
 		if ((rc = make_child(e, h, special[i], i + 1, false, &c)) < 0 ||
 		    (rc = add(w, idx, &c)) < 0)
 			return rc;

@@ -21,6 +21,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -32,7 +33,7 @@
 #include "ignore.h"
 #include "lookup.h"
 #include "path.h"
-#include "rx.h"
+#include "rx/rx.h"
 #include "walk.h"
 
 /* A file that keeps growing while it is read is read this much past
@@ -436,7 +437,7 @@ compile(struct grep *g, const char *include)
 		return 0;
 	if (rc == -ENOMEM || g->err == NULL)
 		return rc == -ENOMEM ? ks_err_os(g->err, ENOMEM) : -EPROTO;
-	strcpy(why, g->err->msg);
+	snprintf(why, sizeof(why), "%s", g->err->msg);
 	return ks_err_set(g->err, EPROTO, KS_CODE_PROTOCOL,
 	    "grep include \"%s\": %s", ks_quote(&q, include), why);
 }

@@ -108,7 +108,7 @@ rule_glob(const char *line, size_t n, bool absolute)
 	k += n;
 	glob[k] = '\0';
 	if (k >= 3 && strcmp(glob + k - 3, "/**") == 0)
-		strcpy(glob + k, "/*");
+		memcpy(glob + k, "/*", 3);
 	return glob;
 }
 

@@ -44,6 +44,7 @@ ks_log(enum ks_log_level level, const char *fmt, ...)
 	if (level > threshold)
 		return;
 	va_start(ap, fmt);
+	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): va_start is just above. */
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	/* One write per line, so that lines of two workers never mix. */

@@ -497,8 +497,8 @@ ks_req_decode(const char *payload, size_t len, struct ks_req *req,
 
 	memset(req, 0, sizeof(*req));
 	/* A large write's bytes are read without jansson (content.h). */
-	if (len >= LIFT_MIN && (rc = ks_content_lift(payload, len, &lifted,
-	    &llen, &req->content, &req->content_len)) < 0)
+	if (len >= LIFT_MIN && ks_content_lift(payload, len, &lifted,
+	    &llen, &req->content, &req->content_len) < 0)
 		return ks_err_os(err, ENOMEM);
 	req->doc = lifted != NULL ? load(lifted, llen, err) :
 	    load(payload, len, err);

