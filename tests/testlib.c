@@ -154,6 +154,18 @@ ks_slurp(const char *path, size_t *len)
 }
 
 char *
+ks_dq(const char *s)
+{
+	char *d = strdup(s);
+
+	ck_assert(d != NULL);
+	for (char *p = d; *p != '\0'; p++)
+		if (*p == '\'')
+			*p = '"';
+	return d;
+}
+
+char *
 ks_subst(const char *s, const char *key, const char *value)
 {
 	size_t kl = strlen(key), vl = strlen(value), n = 0;

@@ -33,6 +33,7 @@ Suite *traversal_suite(void);
 Suite *readrace_suite(void);
 Suite *applets_suite(void);
 Suite *extend_suite(void);
+Suite *verdict_suite(void);
 
 /* Check has no skip status: print "skipped: NAME: WHY" and count it. */
 void ks_skip(const char *name, const char *why);
@@ -53,6 +54,10 @@ void ks_putf(const char *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* The content of path as a new NUL-terminated string (NULL: missing). */
 char *ks_slurp(const char *path, size_t *len);
+
+/* A copy of s with every ' turned into " (JSON written in C tables);
+ * caller frees. */
+char *ks_dq(const char *s);
 
 /* s with every occurrence of key replaced by value; caller frees. */
 char *ks_subst(const char *s, const char *key, const char *value);
