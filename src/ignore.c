@@ -11,8 +11,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -234,21 +234,47 @@ ks_ignore_pop(struct ks_ignore *ig)
 	ks_ignfile_free(&l->exclude);
 }
 
+/* The home directory of uid in /etc/passwd ("name:pw:uid:gid:gecos:
+ * dir:shell"), read directly: getpwuid_r would need NSS's shared
+ * libraries at run time, which a static binary cannot promise. Caller
+ * frees; NULL when there is no such entry. */
+static char *
+passwd_home(uid_t uid)
+{
+	char *line = NULL, *f[7], *p, *end, *home = NULL;
+	size_t cap = 0;
+	unsigned long id;
+	FILE *fp;
+	int n;
+
+	if ((fp = fopen("/etc/passwd", "re")) == NULL)
+		return NULL;
+	while (home == NULL && getline(&line, &cap, fp) >= 0) {
+		line[strcspn(line, "\n")] = '\0';
+		for (n = 0, p = line; n < 7 && p != NULL; n++)
+			f[n] = strsep(&p, ":");
+		if (n < 6 || f[2][0] < '0' || f[2][0] > '9')
+			continue;
+		errno = 0;
+		id = strtoul(f[2], &end, 10);
+		if (errno == 0 && *end == '\0' && id == uid)
+			home = strdup(f[5]);
+	}
+	free(line);
+	fclose(fp);
+	return home;
+}
+
 /* std::env::home_dir: $HOME when set (even empty), else the passwd
  * entry. Caller frees; NULL when there is none. */
 static char *
 home_dir(void)
 {
-	struct passwd pw, *res = NULL;
 	const char *h = getenv("HOME");
-	char buf[4096];
 
 	if (h != NULL)
 		return strdup(h);
-	if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &res) != 0 ||
-	    res == NULL)
-		return NULL;
-	return strdup(pw.pw_dir);
+	return passwd_home(getuid());
 }
 
 /* expand_tilde: every '~' becomes home. */
