@@ -2,6 +2,7 @@
  * main: the one applet table and the dispatch of the multi-call binary,
  * by the name it was started as or by its first argument.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <err.h>
 #include <limits.h>
@@ -42,12 +43,149 @@ ks_applet_find(const char *name)
 	return NULL;
 }
 
+void
+ks_applet_opt_init(struct ks_getopt *g, int argc, char **argv,
+    const struct ks_opt *opts)
+{
+	char *s;
+	int n;
+
+	memset(g, 0, sizeof(*g));
+	g->argc = argc;
+	g->argv = argv;
+	g->opts = opts;
+	/* "-": operands are returned in order, whatever POSIXLY_CORRECT
+	 * says; ":": a missing value is told apart from an unknown option. */
+	s = stpcpy(g->shorts, "-:");
+	for (n = 0; opts[n].name != NULL && n < KS_OPT_MAX; n++) {
+		g->longs[n] = (struct option){ opts[n].name, opts[n].value !=
+		    NULL ? required_argument : no_argument, NULL, opts[n].key };
+		if (opts[n].key < 0x80 && isalnum(opts[n].key)) {
+			*s++ = (char)opts[n].key;
+			if (opts[n].value != NULL)
+				*s++ = ':';
+		}
+	}
+	*s = '\0';
+	opterr = 0;
+	optind = 0;	/* glibc: start afresh */
+}
+
+static const struct ks_opt *
+opt_by_key(const struct ks_getopt *g, int key)
+{
+	for (const struct ks_opt *o = g->opts; o->name != NULL; o++)
+		if (o->key == key)
+			return o;
+	return NULL;
+}
+
+/* Why getopt_long refused the element it just read. */
+static void
+refused(struct ks_getopt *g, int c)
+{
+	const char *el = g->argv[optind - 1 > 0 ? optind - 1 : 1];
+	const struct ks_opt *o = opt_by_key(g, optopt);
+	size_t n = strcspn(el, "="), k = 0, len = 0;
+	char alts[256] = "";
+
+	if (c == ':' && o != NULL) {
+		snprintf(g->why, sizeof(g->why), "--%s requires %s argument",
+		    o->name, o->value);
+		return;
+	}
+	if (strncmp(el, "--", 2) != 0 || optopt > 0x7f || (optopt != 0 &&
+	    o != NULL)) {
+		if (strncmp(el, "--", 2) == 0 && o != NULL)
+			snprintf(g->why, sizeof(g->why), "--%s takes no value",
+			    o->name);
+		else
+			snprintf(g->why, sizeof(g->why), "unknown argument: -%c",
+			    optopt);
+		return;
+	}
+	for (o = g->opts; o->name != NULL; o++)
+		if (n > 2 && strncmp(o->name, el + 2, n - 2) == 0 &&
+		    len < sizeof(alts)) {
+			len += (size_t)snprintf(alts + len, sizeof(alts) - len,
+			    "%s--%s", k++ == 0 ? "" : " or ", o->name);
+		}
+	if (k > 1)
+		snprintf(g->why, sizeof(g->why), "ambiguous argument: %.*s "
+		    "(%s?)", (int)n, el, alts);
+	else
+		snprintf(g->why, sizeof(g->why), "unknown argument: %.*s",
+		    (int)n, el);
+}
+
+int
+ks_applet_opt_next(struct ks_getopt *g)
+{
+	int c;
+
+	for (;;) {
+		c = getopt_long(g->argc, g->argv, g->shorts, g->longs, NULL);
+		if (c == 1) {
+			/* Slot 1 + nops was read already: reuse it. */
+			g->argv[1 + g->nops++] = optarg;
+			continue;
+		}
+		if (c == -1) {
+			while (optind < g->argc)
+				g->argv[1 + g->nops++] = g->argv[optind++];
+			g->argv[1 + g->nops] = NULL;
+			return 0;
+		}
+		if (c == '?' || c == ':') {
+			refused(g, c);
+			return -1;
+		}
+		g->arg = optarg;
+		return c;
+	}
+}
+
+int
+ks_applet_usage(const char *why, const char *usage)
+{
+	warnx("%s", why);
+	fputs(usage, stderr);
+	return KS_EXIT_USAGE;
+}
+
+int
+ks_applet_flush(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		warn("write standard output");
+		return KS_EXIT_FAIL;
+	}
+	return KS_EXIT_OK;
+}
+
+int
+ks_applet_help(const char *usage)
+{
+	fputs(usage, stdout);
+	return ks_applet_flush();
+}
+
+int
+ks_applet_version(void)
+{
+	printf("koda-sandbox %s\n", VERSION);
+	return ks_applet_flush();
+}
+
+static const char usage_text[] =
+    "usage: koda-sandbox APPLET [ARGS]...\n"
+    "       koda-sandbox --install DIR | --list | --help | --version\n";
+
 static void
 list(FILE *f)
 {
-	fprintf(f, "usage: koda-sandbox APPLET [ARGS]...\n"
-	    "       koda-sandbox --install DIR | --list | --version\n\n"
-	    "applets:\n");
+	fputs(usage_text, f);
+	fprintf(f, "\napplets:\n");
 	for (size_t i = 0; i < NAPPLETS; i++)
 		fprintf(f, "  %-14s %s%s%s%s\n", applets[i].name,
 		    applets[i].help, applets[i].alias ? " (also " : "",
@@ -104,6 +242,57 @@ run(const struct applet *a, int argc, char **argv)
 	return a->main(argc, argv);
 }
 
+enum { OPT_LIST = 0x200, OPT_INSTALL, OPT_SOCKET, OPT_ROOT };
+
+static const struct ks_opt dispatch_opts[] = {
+	{ "help", KS_OPT_HELP, NULL },
+	{ "install", OPT_INSTALL, "a directory" },
+	{ "list", OPT_LIST, NULL },
+	{ "root", OPT_ROOT, "a path" },
+	{ "socket", OPT_SOCKET, "a path" },
+	{ "version", KS_OPT_VERSION, NULL },
+	{ NULL, 0, NULL },
+};
+
+static int
+dispatch_usage(const char *why)
+{
+	warnx("%s", why);
+	list(stderr);
+	return KS_EXIT_USAGE;
+}
+
+/* koda-sandbox --OPTION: one of the dispatcher's own, alone. */
+static int
+dispatch_option(int argc, char **argv)
+{
+	struct ks_getopt g;
+	const char *dir = NULL;
+	int key, c;
+
+	ks_applet_opt_init(&g, argc, argv, dispatch_opts);
+	if ((key = ks_applet_opt_next(&g)) <= 0)
+		return dispatch_usage(key < 0 ? g.why : "no applet given");
+	/* A host pointed at the main binary runs the worker. */
+	if (key == OPT_SOCKET || key == OPT_ROOT)
+		return run(ks_applet_find("worker"), argc, argv);
+	dir = g.arg;
+	if ((c = ks_applet_opt_next(&g)) < 0)
+		return dispatch_usage(g.why);
+	if (c > 0 || g.nops > 0)
+		return dispatch_usage("one option at a time, and no operand "
+		    "after it");
+	switch (key) {
+	case OPT_INSTALL:
+		return install(dir);
+	case KS_OPT_VERSION:
+		return ks_applet_version();
+	default:
+		list(stdout);
+		return ks_applet_flush();
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -117,22 +306,8 @@ main(int argc, char **argv)
 		list(stderr);
 		return KS_EXIT_USAGE;
 	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "--list") == 0) {
-		list(stdout);
-		return KS_EXIT_OK;
-	}
-	if (strcmp(argv[1], "--version") == 0) {
-		printf("koda-sandbox %s\n", VERSION);
-		return KS_EXIT_OK;
-	}
-	if (strcmp(argv[1], "--install") == 0) {
-		if (argc != 3)
-			errx(KS_EXIT_USAGE, "usage: koda-sandbox --install DIR");
-		return install(argv[2]);
-	}
-	/* A host pointed at the main binary runs the worker. */
-	if (strcmp(argv[1], "--socket") == 0 || strcmp(argv[1], "--root") == 0)
-		return run(ks_applet_find("worker"), argc, argv);
+	if (argv[1][0] == '-' && argv[1][1] != '\0')
+		return dispatch_option(argc, argv);
 	if ((a = ks_applet_find(argv[1])) != NULL)
 		return run(a, argc - 1, argv + 1);
 	warnx("unknown applet '%s' (see koda-sandbox --list)", argv[1]);

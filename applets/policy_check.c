@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,17 +40,31 @@ struct checker {
 	unsigned long denied;
 };
 
+static const char usage_text[] =
+    "usage: koda-sandbox policy-check [--policy FILE|-] [--root DIR] "
+    "[--json] [-0]\n"
+    "           read|write PATH...|-\n"
+    "       koda-sandbox policy-check validate FILE\n"
+    "       koda-sandbox policy-check compose PARENT CHILD\n"
+    "       koda-sandbox policy-check default\n"
+    "       koda-sandbox policy-check [--root DIR] explain FILE\n"
+    "options may come anywhere before \"--\"; operands that begin with '-' "
+    "go after it\n";
+
 static int
-usage(FILE *f, int code)
+usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A usage error: the reason, then the usage; returns the exit status. */
+static int
+usage(const char *fmt, ...)
 {
-	fprintf(f, "usage: koda-sandbox policy-check [--policy FILE|-] "
-	    "[--root DIR] [--json] [-0]\n"
-	    "           read|write PATH...|-\n"
-	    "       koda-sandbox policy-check validate FILE\n"
-	    "       koda-sandbox policy-check compose PARENT CHILD\n"
-	    "       koda-sandbox policy-check default\n"
-	    "       koda-sandbox policy-check [--root DIR] explain FILE\n");
-	return code;
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return ks_applet_usage(why, usage_text);
 }
 
 /* Output errors (a full disk, a closed pipe) must not look like a
@@ -216,15 +231,16 @@ check_paths(const struct opts *o, bool write, int n, char **paths)
 	struct ks_err e;
 
 	if (n == 0)
-		return usage(stderr, KS_EXIT_USAGE);
+		return usage("%s takes PATH... or -; got no operands",
+		    write ? "write" : "read");
 	for (int i = 0; !bulk && i < n; i++)
 		if (strcmp(paths[i], "-") == 0)
-			errx(KS_EXIT_USAGE, "'-' must be the only PATH");
+			return usage("'-' must be the only PATH");
 	if (o->nul && !bulk)
-		errx(KS_EXIT_USAGE, "-0 needs '-' as the PATH");
+		return usage("-0 needs '-' as the PATH");
 	if (bulk && o->policy != NULL && strcmp(o->policy, "-") == 0)
-		errx(KS_EXIT_USAGE, "--policy - and the PATH - both want "
-		    "standard input");
+		return usage("--policy - and the PATH - both want standard "
+		    "input");
 	load_policy(o->policy, &policy);
 	if (ks_fs_open(&c.fs, &policy, o->root, &e) < 0)
 		errx(KS_EXIT_USAGE, "--root %s: %s", o->root, e.msg);
@@ -461,76 +477,116 @@ cmd_explain(const char *file, const char *root)
 	return KS_EXIT_OK;
 }
 
-/* Options end at the first operand: "-0" must come before read|write. */
+enum { OPT_POLICY = 0x200, OPT_ROOT, OPT_JSON };
+
+static const struct ks_opt options[] = {
+	{ "help", KS_OPT_HELP, NULL },
+	{ "json", OPT_JSON, NULL },
+	{ "null", '0', NULL },
+	{ "policy", OPT_POLICY, "a file" },
+	{ "root", OPT_ROOT, "a path" },
+	{ "version", KS_OPT_VERSION, NULL },
+	{ NULL, 0, NULL },
+};
+
+/* Options anywhere before "--"; returns -1 and the operands in *ops
+ * (*n of them), else an exit status (-h, --version, a usage error). */
 static int
-parse_opts(int argc, char **argv, struct opts *o)
+parse_opts(int argc, char **argv, struct opts *o, int *n, char ***ops)
 {
-	static const struct option longs[] = {
-		{ "policy", required_argument, NULL, 'p' },
-		{ "root", required_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct ks_getopt g;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+0", longs, NULL)) != -1) {
+	ks_applet_opt_init(&g, argc, argv, options);
+	while ((c = ks_applet_opt_next(&g)) > 0) {
 		switch (c) {
-		case 'p':
-			o->policy = optarg;
+		case OPT_POLICY:
+			o->policy = g.arg;
 			break;
-		case 'r':
-			o->root = optarg;
+		case OPT_ROOT:
+			o->root = g.arg;
 			break;
-		case 'j':
+		case OPT_JSON:
 			o->json = true;
 			break;
 		case '0':
 			o->nul = true;
 			break;
-		case 'h':
-			exit(usage(stdout, KS_EXIT_OK));
+		case KS_OPT_HELP:
+			return ks_applet_help(usage_text);
 		default:
-			return -1;
+			return ks_applet_version();
 		}
 	}
-	return optind;
+	if (c < 0)
+		return ks_applet_usage(g.why, usage_text);
+	*n = g.nops;
+	*ops = g.argv + 1;
+	return -1;
 }
 
-/* The sub-commands take their policies as operands, not options. */
-static void
+/* The sub-commands take their policies as operands, not options;
+ * returns -1 to go on, else the exit status of a usage error. */
+static int
 sub_opts(const struct opts *o, const char *cmd)
 {
 	if (o->policy != NULL || o->json || o->nul)
-		errx(KS_EXIT_USAGE, "--policy, --json and -0 go with read and "
-		    "write only");
-	if (o->root != NULL && strcmp(cmd, "explain") != 0)
-		errx(KS_EXIT_USAGE, "--root goes with read, write and explain "
+		return usage("--policy, --json and -0 go with read and write "
 		    "only");
+	if (o->root != NULL && strcmp(cmd, "explain") != 0)
+		return usage("--root goes with read, write and explain only");
+	return -1;
+}
+
+/* The operands each sub-command takes, for the usage errors. */
+static const struct sub {
+	const char *name;
+	int n;
+	const char *operands;
+} subs[] = {
+	{ "compose", 2, "PARENT CHILD" },
+	{ "default", 0, "no operands" },
+	{ "explain", 1, "FILE" },
+	{ "validate", 1, "FILE" },
+};
+
+static int
+run_sub(const struct opts *o, const char *cmd, int argc, char **argv)
+{
+	const struct sub *sub = NULL;
+	int rc;
+
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (strcmp(cmd, subs[i].name) == 0)
+			sub = &subs[i];
+	if (sub == NULL)
+		return usage("unknown sub-command: %s", cmd);
+	if ((rc = sub_opts(o, cmd)) >= 0)
+		return rc;
+	if (argc != sub->n)
+		return usage("%s takes %s; got %d operand%s", cmd,
+		    sub->operands, argc, argc == 1 ? "" : "s");
+	if (strcmp(cmd, "validate") == 0)
+		return cmd_validate(argv[0]);
+	if (strcmp(cmd, "compose") == 0)
+		return cmd_compose(argv[0], argv[1]);
+	if (strcmp(cmd, "default") == 0)
+		return cmd_default();
+	return cmd_explain(argv[0], o->root);
 }
 
 int
 policy_check_main(int argc, char **argv)
 {
 	struct opts o = { 0 };
-	const char *cmd;
-	int i;
+	char **ops;
+	int n, rc;
 
-	if ((i = parse_opts(argc, argv, &o)) < 0 || i >= argc)
-		return usage(stderr, KS_EXIT_USAGE);
-	cmd = argv[i];
-	argc -= i + 1;
-	argv += i + 1;
-	if (strcmp(cmd, "read") == 0 || strcmp(cmd, "write") == 0)
-		return check_paths(&o, cmd[0] == 'w', argc, argv);
-	sub_opts(&o, cmd);
-	if (strcmp(cmd, "validate") == 0 && argc == 1)
-		return cmd_validate(argv[0]);
-	if (strcmp(cmd, "compose") == 0 && argc == 2)
-		return cmd_compose(argv[0], argv[1]);
-	if (strcmp(cmd, "default") == 0 && argc == 0)
-		return cmd_default();
-	if (strcmp(cmd, "explain") == 0 && argc == 1)
-		return cmd_explain(argv[0], o.root);
-	return usage(stderr, KS_EXIT_USAGE);
+	if ((rc = parse_opts(argc, argv, &o, &n, &ops)) >= 0)
+		return rc;
+	if (n == 0)
+		return usage("no sub-command given");
+	if (strcmp(ops[0], "read") == 0 || strcmp(ops[0], "write") == 0)
+		return check_paths(&o, ops[0][0] == 'w', n - 1, ops + 1);
+	return run_sub(&o, ops[0], n - 1, ops + 1);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -25,35 +26,51 @@ struct args {
 	const char *root;
 };
 
-static int
-usage(const char *why)
-{
-	warnx("%s\nusage: koda-fs-worker [--socket PATH] [--root DIR]", why);
-	return KS_EXIT_USAGE;
-}
+static const char usage_text[] =
+    "usage: koda-fs-worker [--socket PATH] [--root DIR]\n";
 
+enum { OPT_ROOT = 0x200, OPT_SOCKET };
+
+static const struct ks_opt opts[] = {
+	{ "help", KS_OPT_HELP, NULL },
+	{ "root", OPT_ROOT, "a path" },
+	{ "socket", OPT_SOCKET, "a path" },
+	{ "version", KS_OPT_VERSION, NULL },
+	{ NULL, 0, NULL },
+};
+
+/* Returns -1 to go on, else the exit status of -h, --version or a
+ * usage error. */
 static int
 parse_args(int argc, char **argv, struct args *a)
 {
-	char why[256];
+	struct ks_getopt g;
+	char why[300];
+	int c;
 
-	for (int i = 1; i < argc; i++) {
-		const char **dst = strcmp(argv[i], "--socket") == 0 ? &a->socket :
-		    strcmp(argv[i], "--root") == 0 ? &a->root : NULL;
-
-		if (dst == NULL) {
-			snprintf(why, sizeof(why), "unknown argument: %s",
-			    argv[i]);
-			return usage(why);
+	ks_applet_opt_init(&g, argc, argv, opts);
+	while ((c = ks_applet_opt_next(&g)) > 0) {
+		switch (c) {
+		case OPT_ROOT:
+			a->root = g.arg;
+			break;
+		case OPT_SOCKET:
+			a->socket = g.arg;
+			break;
+		case KS_OPT_HELP:
+			return ks_applet_help(usage_text);
+		default:
+			return ks_applet_version();
 		}
-		if (++i == argc) {
-			snprintf(why, sizeof(why), "%s requires a path "
-			    "argument", argv[i - 1]);
-			return usage(why);
-		}
-		*dst = argv[i];
 	}
-	return 0;
+	if (c < 0)
+		return ks_applet_usage(g.why, usage_text);
+	if (g.nops > 0) {
+		snprintf(why, sizeof(why), "unknown argument: %.200s",
+		    g.argv[1]);
+		return ks_applet_usage(why, usage_text);
+	}
+	return -1;
 }
 
 static int
@@ -73,6 +90,66 @@ load_policy(struct ks_policy *p)
 	return 0;
 }
 
+/* Whether anyone listens on the socket file at sa: 1 yes, 0 no (the
+ * connection is refused: a file left by a worker that was killed), -1
+ * cannot tell. Non-blocking, so that a full backlog counts as alive. */
+static int
+listened(const struct sockaddr_un *sa)
+{
+	int fd, rc;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) < 0)
+		return -1;
+	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0 ||
+	    errno == EAGAIN || errno == EINPROGRESS ? 1 :
+	    errno == ECONNREFUSED ? 0 : -1;
+	close(fd);
+	return rc;
+}
+
+/* Binds ls to sa. A socket file there that nobody listens on is
+ * replaced; anything else is left alone, and the message says what it
+ * is and how to get rid of it. */
+static int
+bind_path(int ls, const struct sockaddr_un *sa)
+{
+	const char *path = sa->sun_path;
+	struct stat st, again;
+	int live;
+
+	if (bind(ls, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+		return 0;
+	if (errno != EADDRINUSE || lstat(path, &st) < 0) {
+		warn("--socket %s", path);
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		warnx("--socket %s: Address already in use: a file that is "
+		    "not a socket is there; remove it (rm %s) or choose "
+		    "another path", path, path);
+		return -1;
+	}
+	if ((live = listened(sa)) != 0) {
+		warnx("--socket %s: Address already in use: %s", path,
+		    live > 0 ? "a process is listening on that socket" :
+		    "cannot tell whether anyone listens on that socket; "
+		    "remove it if nobody does");
+		return -1;
+	}
+	/* A dead socket: replace it, unless something else took its place
+	 * meanwhile. */
+	if (lstat(path, &again) < 0 || again.st_dev != st.st_dev ||
+	    again.st_ino != st.st_ino || unlink(path) < 0 ||
+	    bind(ls, (const struct sockaddr *)sa, sizeof(*sa)) < 0) {
+		warn("--socket %s: replacing a socket nobody listens on", path);
+		return -1;
+	}
+	ks_log(KS_LOG_INFO, "--socket %s: replaced a socket nobody listened "
+	    "on", path);
+	return 0;
+}
+
 /* Binds path, says ready, accepts one peer and removes the socket file
  * at once: it never outlives the worker, and confinement would forbid
  * removing it later. Returns the connection or -1. */
@@ -87,12 +164,18 @@ accept_one(const char *path)
 		return -1;
 	}
 	strcpy(sa.sun_path, path);
-	if ((ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    bind(ls, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(ls, 1) < 0) {
-		warn("--socket %s", path);
-		if (ls >= 0)
-			close(ls);
+	if ((ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+		warn("--socket %s: socket", path);
+		return -1;
+	}
+	if (bind_path(ls, &sa) < 0) {
+		close(ls);
+		return -1;
+	}
+	if (listen(ls, 1) < 0) {
+		warn("--socket %s: listen", path);
+		unlink(path);
+		close(ls);
 		return -1;
 	}
 	if (fputs("ready\n", stdout) == EOF || fflush(stdout) == EOF)
@@ -132,7 +215,7 @@ worker_main(int argc, char **argv)
 	struct ks_err e;
 	int rc, in = STDIN_FILENO, out = STDOUT_FILENO;
 
-	if ((rc = parse_args(argc, argv, &a)) != 0)
+	if ((rc = parse_args(argc, argv, &a)) >= 0)
 		return rc;
 	/* A vanished peer or a file-size limit must be an error value,
 	 * never a signal that kills the worker mid-reply. */
