@@ -6,10 +6,14 @@
 #include <err.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "applets.h"
@@ -19,34 +23,49 @@
 #include "../src/policy.h"
 #include "../src/proto.h"
 
+static const char usage_text[] =
+    "usage: koda-sandbox host-client [--root DIR] [--policy FILE|-] "
+    "[--worker BIN]\n"
+    "         [--proxy-port N] [--connect SOCK] [--json] REQUEST [ARGS]\n"
+    "requests: ping | read PATH [--max-bytes N] | write PATH | "
+    "edit PATH OLD NEW |\n"
+    "          glob PATTERN [ROOT] | grep PATTERN ROOT [--include "
+    "GLOB] | stat PATH |\n"
+    "          get-env NAME... | shutdown | batch\n"
+    "options may come anywhere before \"--\"; operands that begin with '-' "
+    "go after it\n";
+
 struct opts {
 	const char *root, *policy_file, *worker, *connect;
+	const char *max_bytes, *include;
 	int proxy_port;
 	bool json;
 	char *policy;		/* the policy text, read from policy_file */
 	char *ca_bundle;	/* its net.mitm.ca_bundle */
 };
 
-static int
-usage_to(FILE *f)
-{
-	fprintf(f, "usage: koda-sandbox host-client [--root DIR] "
-	    "[--policy FILE|-] [--worker BIN]\n"
-	    "         [--proxy-port N] [--connect SOCK] [--json] REQUEST "
-	    "[ARGS]\n"
-	    "requests: ping | read PATH [--max-bytes N] | write PATH | "
-	    "edit PATH OLD NEW |\n"
-	    "          glob PATTERN [ROOT] | grep PATTERN ROOT [--include "
-	    "GLOB] | stat PATH |\n"
-	    "          get-env NAME... | shutdown | batch\n");
-	return KS_EXIT_USAGE;
-}
+/* A request of the command line: its name and operands. */
+struct request {
+	const struct command *cmd;
+	int argc;
+	char **argv;		/* argv[0]: the request's name */
+	char cwd[4096];		/* glob's default ROOT */
+};
 
-static int
-usage(void)
-{
-	return usage_to(stderr);
-}
+/* A request name: its wire kind and which field each operand fills. */
+struct command {
+	const char *name, *kind;
+	int min, max;		/* operands; max -1: any number */
+	const char *operands;	/* for messages */
+	const char *fields[3];	/* the JSON field of operand 1, 2, 3 */
+	const char *labels[3];	/* their names in messages */
+};
+
+/* The worker that a signal must stop before host-client ends. */
+static volatile sig_atomic_t sig_worker;
+static char sig_sock[128];
+
+#define usage(...) ks_applet_usage(usage_text, __VA_ARGS__)
 
 /* Reads and checks the policy; keeps its CA bundle for the proxy. */
 static int
@@ -70,10 +89,52 @@ load_policy(struct opts *o)
 	return 0;
 }
 
-/* Request builders: each appends one request's JSON to b. */
-static int
-put_field(struct ks_buf *b, const char *name, const char *v)
+/* s with every byte that is not part of valid UTF-8 shown as \xNN. */
+static void
+escape_bytes(const char *s, char *out, size_t size)
 {
+	size_t i = 0, len = strlen(s), k = 0, n;
+
+	while (i < len && k + 5 < size) {
+		for (n = 1; n <= 4 && i + n <= len; n++)
+			if (ks_utf8_valid(s + i, n))
+				break;
+		if (n > 4 || i + n > len || k + n + 1 >= size) {
+			k += (size_t)snprintf(out + k, size - k, "\\x%02x",
+			    (unsigned char)s[i]);
+			n = 1;
+		} else {
+			memcpy(out + k, s + i, n);
+			k += n;
+		}
+		i += n;
+	}
+	out[k] = '\0';
+}
+
+/* JSON text is UTF-8: a name that is not cannot be sent, and a worker
+ * given malformed JSON would end the connection. */
+static int
+check_utf8(const char *what, const char *s)
+{
+	char shown[600];
+
+	if (ks_utf8_valid(s, strlen(s)))
+		return 0;
+	escape_bytes(s, shown, sizeof(shown));
+	warnx("%s '%s' is not valid UTF-8: the protocol's JSON cannot carry "
+	    "it, so it was not sent", what, shown);
+	return -1;
+}
+
+/* Request pieces: each appends to b; -1: out of memory, -2: refused
+ * (the reason printed). */
+static int
+put_field(struct ks_buf *b, const char *name, const char *what,
+    const char *v)
+{
+	if (check_utf8(what, v) < 0)
+		return -2;
 	if (ks_json_raw(b, ",\"") < 0 || ks_json_raw(b, name) < 0 ||
 	    ks_json_raw(b, "\":") < 0)
 		return -1;
@@ -87,207 +148,279 @@ put_head(struct ks_buf *b, const char *kind)
 	    ks_json_raw(b, "\"") < 0 ? -1 : 0;
 }
 
-/* Pulls "--flag VALUE" out of argv (it may come after the operands). */
-static const char *
-take_flag(int *argc, char **argv, const char *flag)
-{
-	const char *v;
+static const struct command commands[] = {
+	{ "batch", NULL, 0, 0, "", { NULL }, { NULL } },
+	{ "edit", "edit", 3, 3, "PATH OLD NEW",
+	    { "path", "old_string", "new_string" }, { "PATH", "OLD", "NEW" } },
+	{ "get-env", "get_env", 1, -1, "NAME...", { NULL }, { NULL } },
+	{ "glob", "glob", 1, 2, "PATTERN [ROOT]", { "pattern", "root" },
+	    { "PATTERN", "ROOT" } },
+	{ "grep", "grep", 2, 2, "PATTERN ROOT", { "pattern", "root" },
+	    { "PATTERN", "ROOT" } },
+	{ "ping", "ping", 0, 0, "", { NULL }, { NULL } },
+	{ "read", "read", 1, 1, "PATH", { "path" }, { "PATH" } },
+	{ "shutdown", "shutdown", 0, 0, "", { NULL }, { NULL } },
+	{ "stat", "stat", 1, 1, "PATH", { "path" }, { "PATH" } },
+	{ "write", "write", 1, 1, "PATH", { "path" }, { "PATH" } },
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-	for (int i = 1; i < *argc; i++) {
-		if (strcmp(argv[i], flag) != 0)
-			continue;
-		if (i + 1 >= *argc)
-			errx(KS_EXIT_USAGE, "%s needs a value", flag);
-		v = argv[i + 1];
-		memmove(argv + i, argv + i + 2, (size_t)(*argc - i - 2) *
-		    sizeof(*argv));
-		*argc -= 2;
-		return v;
-	}
+static const struct command *
+command_find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
 	return NULL;
 }
 
+/* read's max_bytes, a byte count. */
 static int
-build_read(struct ks_buf *b, int argc, char **argv)
+put_max(struct ks_buf *b, const char *max)
 {
-	const char *max = take_flag(&argc, argv, "--max-bytes");
+	unsigned long long v;
 	char *end;
 
-	if (argc != 2)
+	errno = 0;
+	v = strtoull(max, &end, 10);
+	if (errno != 0 || *end != '\0' || *max == '-' || *max == '\0') {
+		usage("--max-bytes %s: not a byte count", max);
 		return -2;
-	if (put_head(b, "read") < 0 || put_field(b, "path", argv[1]) < 0)
-		return -1;
-	if (max != NULL) {
-		errno = 0;
-		unsigned long long v = strtoull(max, &end, 10);
-		if (errno != 0 || *end != '\0' || *max == '-' || *max == '\0')
-			errx(KS_EXIT_USAGE, "--max-bytes %s: not a byte count",
-			    max);
-		if (ks_json_raw(b, ",\"max_bytes\":") < 0 ||
-		    ks_json_u64(b, v) < 0)
-			return -1;
 	}
-	return 0;
+	return ks_json_raw(b, ",\"max_bytes\":") < 0 ||
+	    ks_json_u64(b, v) < 0 ? -1 : 0;
 }
 
+/* write's content: all of standard input. */
 static int
-build_write(struct ks_buf *b, int argc, char **argv)
+put_stdin(struct ks_buf *b)
 {
 	size_t len;
 	char *data;
 	int rc;
 
-	if (argc != 2)
-		return -2;
 	if ((data = ks_read_file("-", &len)) == NULL)
 		err(KS_EXIT_TRANSPORT, "reading stdin");
-	rc = put_head(b, "write") < 0 || put_field(b, "path", argv[1]) < 0 ||
-	    ks_json_raw(b, ",\"content\":") < 0 ||
+	rc = ks_json_raw(b, ",\"content\":") < 0 ||
 	    ks_json_bytes(b, (unsigned char *)data, len) < 0 ? -1 : 0;
 	free(data);
 	return rc;
 }
 
+/* get_env's names: every operand. */
 static int
-build_edit(struct ks_buf *b, int argc, char **argv)
+put_names(struct ks_buf *b, const struct request *r)
 {
-	if (argc != 4)
-		return -2;
-	return put_head(b, "edit") < 0 || put_field(b, "path", argv[1]) < 0 ||
-	    put_field(b, "old_string", argv[2]) < 0 ||
-	    put_field(b, "new_string", argv[3]) < 0 ? -1 : 0;
-}
-
-static int
-build_glob(struct ks_buf *b, int argc, char **argv)
-{
-	char cwd[4096];
-
-	if (argc < 2 || argc > 3)
-		return -2;
-	if (argc == 2 && getcwd(cwd, sizeof(cwd)) == NULL)
-		err(KS_EXIT_USAGE, "getcwd");
-	return put_head(b, "glob") < 0 || put_field(b, "pattern", argv[1]) < 0 ||
-	    put_field(b, "root", argc == 3 ? argv[2] : cwd) < 0 ? -1 : 0;
-}
-
-static int
-build_grep(struct ks_buf *b, int argc, char **argv)
-{
-	const char *inc = take_flag(&argc, argv, "--include");
-
-	if (argc != 3)
-		return -2;
-	return put_head(b, "grep") < 0 || put_field(b, "pattern", argv[1]) < 0 ||
-	    put_field(b, "root", argv[2]) < 0 ||
-	    (inc != NULL && put_field(b, "include", inc) < 0) ? -1 : 0;
-}
-
-static int
-build_stat(struct ks_buf *b, int argc, char **argv)
-{
-	if (argc != 2)
-		return -2;
-	return put_head(b, "stat") < 0 || put_field(b, "path", argv[1]) < 0 ?
-	    -1 : 0;
-}
-
-static int
-build_get_env(struct ks_buf *b, int argc, char **argv)
-{
-	if (argc < 2)
-		return -2;
-	if (put_head(b, "get_env") < 0 || ks_json_raw(b, ",\"names\":[") < 0)
+	for (int i = 1; i < r->argc; i++)
+		if (check_utf8("NAME", r->argv[i]) < 0)
+			return -2;
+	if (ks_json_raw(b, ",\"names\":[") < 0)
 		return -1;
-	for (int i = 1; i < argc; i++)
+	for (int i = 1; i < r->argc; i++)
 		if ((i > 1 && ks_json_raw(b, ",") < 0) ||
-		    ks_json_str(b, argv[i], strlen(argv[i])) < 0)
+		    ks_json_str(b, r->argv[i], strlen(r->argv[i])) < 0)
 			return -1;
 	return ks_json_raw(b, "]") < 0 ? -1 : 0;
 }
 
+/* The request's fields after its kind: the operands, then what a
+ * request takes from elsewhere. -1: out of memory, -2: refused (the
+ * reason printed). */
 static int
-build_bare(struct ks_buf *b, int argc, char **argv)
+put_fields(struct ks_buf *b, const struct request *r, const struct opts *o)
 {
-	if (argc != 1)
-		return -2;
-	return put_head(b, argv[0]) < 0 ? -1 : 0;
+	const struct command *c = r->cmd;
+	const char *k = c->kind;
+	int rc = 0;
+
+	for (int i = 1; i < r->argc && i <= 3 && c->fields[i - 1] != NULL; i++)
+		if ((rc = put_field(b, c->fields[i - 1], c->labels[i - 1],
+		    r->argv[i])) < 0)
+			return rc;
+	if (strcmp(k, "read") == 0 && o->max_bytes != NULL)
+		rc = put_max(b, o->max_bytes);
+	else if (strcmp(k, "write") == 0)
+		rc = put_stdin(b);
+	else if (strcmp(k, "get_env") == 0)
+		rc = put_names(b, r);
+	else if (strcmp(k, "glob") == 0 && r->argc == 2)
+		rc = put_field(b, "root", "the working directory", r->cwd);
+	else if (strcmp(k, "grep") == 0 && o->include != NULL)
+		rc = put_field(b, "include", "--include GLOB", o->include);
+	return rc;
 }
 
-static const struct command {
-	const char *name;
-	int (*build)(struct ks_buf *, int, char **);
-} commands[] = {
-	{ "edit", build_edit }, { "get-env", build_get_env },
-	{ "glob", build_glob }, { "grep", build_grep },
-	{ "ping", build_bare }, { "read", build_read },
-	{ "shutdown", build_bare }, { "stat", build_stat },
-	{ "write", build_write },
-};
+/* Writes s[0..len) to stdout. */
+static void
+out(const char *s, size_t len)
+{
+	fwrite(s, 1, len, stdout);
+}
+
+static const char *
+str(json_t *o, const char *key, size_t *len)
+{
+	json_t *v = json_object_get(o, key);
+
+	*len = json_string_length(v);
+	return json_is_string(v) ? json_string_value(v) : "";
+}
 
 static void
-print_list(json_t *reply, const char *key)
+print_paths(json_t *list)
 {
 	json_t *e;
 	size_t i;
 
-	json_array_foreach(json_object_get(reply, key), i, e) {
-		if (json_is_string(e)) {
-			fwrite(json_string_value(e), 1, json_string_length(e),
-			    stdout);
-			putchar('\n');
-			continue;
-		}
-		fwrite(json_string_value(json_object_get(e, "path")), 1,
-		    json_string_length(json_object_get(e, "path")), stdout);
-		printf(":%lld:", (long long)json_integer_value(
-		    json_object_get(e, "line")));
-		fwrite(json_string_value(json_object_get(e, "text")), 1,
-		    json_string_length(json_object_get(e, "text")), stdout);
+	json_array_foreach(list, i, e) {
+		out(json_string_value(e), json_string_length(e));
 		putchar('\n');
 	}
-	if (json_is_true(json_object_get(reply, "truncated")))
-		warnx("more results than fit in one reply: the list is cut");
+}
+
+/* The index after the last match of the file of list[i]. */
+static size_t
+file_end(json_t *list, size_t i, size_t n)
+{
+	size_t plen, qlen, j;
+	const char *p = str(json_array_get(list, i), "path", &plen), *q;
+
+	for (j = i + 1; j < n; j++) {
+		q = str(json_array_get(list, j), "path", &qlen);
+		if (qlen != plen || memcmp(p, q, plen) != 0)
+			break;
+	}
+	return j;
+}
+
+/* grep's matches as path:line:text, except that a file whose matching
+ * lines hold NUL bytes is one line, as rg says it; returns how many
+ * matches there were. */
+static size_t
+print_matches(json_t *list)
+{
+	size_t n = json_array_size(list), i, j, k, len;
+	const char *p, *t;
+	json_t *e;
+
+	for (i = 0; i < n; i = j) {
+		j = file_end(list, i, n);
+		for (k = i; k < j; k++) {
+			t = str(json_array_get(list, k), "text", &len);
+			if (memchr(t, '\0', len) != NULL)
+				break;
+		}
+		p = str(json_array_get(list, i), "path", &len);
+		if (k < j) {
+			out(p, len);
+			printf(": binary file matches (found \"\\0\" byte on "
+			    "line %lld)\n", (long long)json_integer_value(
+			    json_object_get(json_array_get(list, k), "line")));
+			continue;
+		}
+		for (k = i; k < j; k++) {
+			e = json_array_get(list, k);
+			p = str(e, "path", &len);
+			out(p, len);
+			printf(":%lld:", (long long)json_integer_value(
+			    json_object_get(e, "line")));
+			t = str(e, "text", &len);
+			out(t, len);
+			putchar('\n');
+		}
+	}
+	return n;
+}
+
+static void
+print_stat(json_t *reply)
+{
+	printf("size %lld dir %s symlink %s\n", (long long)
+	    json_integer_value(json_object_get(reply, "size")),
+	    json_is_true(json_object_get(reply, "is_dir")) ? "yes" : "no",
+	    json_is_true(json_object_get(reply, "is_symlink")) ? "yes" : "no");
+}
+
+static void
+print_env(json_t *reply, const struct request *r)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(reply, "values"), i, e) {
+		if ((int)i + 1 >= r->argc)
+			break;
+		if (json_is_string(e))
+			printf("%s=%s\n", r->argv[i + 1], json_string_value(e));
+		else
+			printf("%s\n", r->argv[i + 1]);
+	}
 }
 
 /* Prints a success reply the way a person reads it. */
 static void
-print_plain(json_t *reply, const char *kind, int argc, char **argv)
+print_plain(json_t *reply, const char *kind, const struct request *r)
 {
 	json_t *e;
 	size_t i;
 
-	if (strcmp(kind, "pong") == 0 && strcmp(argv[0], "ping") == 0)
+	if (strcmp(kind, "pong") == 0 && strcmp(r->argv[0], "ping") == 0)
 		puts("pong");
 	else if (strcmp(kind, "read") == 0)
 		json_array_foreach(json_object_get(reply, "content"), i, e)
 			putchar((int)json_integer_value(e));
 	else if (strcmp(kind, "glob") == 0)
-		print_list(reply, "paths");
+		print_paths(json_object_get(reply, "paths"));
 	else if (strcmp(kind, "grep") == 0)
-		print_list(reply, "matches");
+		print_matches(json_object_get(reply, "matches"));
 	else if (strcmp(kind, "stat") == 0)
-		printf("size %lld dir %s symlink %s\n", (long long)
-		    json_integer_value(json_object_get(reply, "size")),
-		    json_is_true(json_object_get(reply, "is_dir")) ? "yes" : "no",
-		    json_is_true(json_object_get(reply, "is_symlink")) ? "yes" :
-		    "no");
+		print_stat(reply);
 	else if (strcmp(kind, "get_env") == 0)
-		json_array_foreach(json_object_get(reply, "values"), i, e) {
-			if ((int)i + 1 >= argc)
-				break;
-			if (json_is_string(e))
-				printf("%s=%s\n", argv[i + 1], json_string_value(e));
-			else
-				printf("%s\n", argv[i + 1]);
-		}
+		print_env(reply, r);
+	if (json_is_true(json_object_get(reply, "truncated")))
+		warnx("more results than fit in one reply: the list is cut");
 }
 
-/* Shows one reply; returns the exit status it means. */
+/* The path an OS error is about: the request's PATH, or grep's and
+ * glob's ROOT. */
+static const char *
+subject(const struct request *r)
+{
+	if (strcmp(r->argv[0], "grep") == 0)
+		return r->argv[2];
+	if (strcmp(r->argv[0], "glob") == 0)
+		return r->argc == 3 ? r->argv[2] : r->cwd;
+	return r->argc > 1 && strcmp(r->argv[0], "get-env") != 0 ?
+	    r->argv[1] : NULL;
+}
+
+/* An error reply's message on stderr. The worker's text stays the
+ * reference's ("No such file or directory (os error 2)"); an OS error
+ * gets the path it is about in front, as other tools print it. */
+static void
+print_error(json_t *reply, const struct request *r)
+{
+	const char *msg = json_string_value(json_object_get(reply, "message"));
+	const char *code = json_string_value(json_object_get(reply, "code"));
+	const char *path = subject(r);
+
+	if (msg == NULL)
+		msg = "(an error reply without a message)";
+	if (path != NULL && code != NULL && strcmp(code, "io") == 0 &&
+	    strstr(msg, "(os error ") != NULL && strstr(msg, path) == NULL)
+		warnx("%s: %s", path, msg);
+	else
+		warnx("%s", msg);
+}
+
+/* Shows one reply; returns the exit status it means (grep: -1 when
+ * nothing matched, for the caller to tell "none" from "no root"). */
 static int
-show(const char *text, size_t len, bool json, int argc, char **argv)
+show(const char *text, size_t len, const struct opts *o,
+    const struct request *r)
 {
 	json_t *reply = json_loadb(text, len, JSON_ALLOW_NUL, NULL);
+	bool grep = strcmp(r->argv[0], "grep") == 0;
 	const char *kind;
 	int rc = KS_EXIT_OK;
 
@@ -296,15 +429,48 @@ show(const char *text, size_t len, bool json, int argc, char **argv)
 		return KS_EXIT_TRANSPORT;
 	}
 	kind = json_string_value(json_object_get(reply, "kind"));
-	if (json)
+	if (o->json)
 		printf("%s\n", text);
 	if (kind != NULL && strcmp(kind, "error") == 0) {
-		warnx("%s", json_string_value(json_object_get(reply, "message")));
-		rc = KS_EXIT_DENIED;
-	} else if (!json && kind != NULL) {
-		print_plain(reply, kind, argc, argv);
+		print_error(reply, r);
+		rc = grep ? KS_EXIT_USAGE : KS_EXIT_DENIED;
+	} else if (kind != NULL) {
+		if (!o->json)
+			print_plain(reply, kind, r);
+		if (grep && json_array_size(json_object_get(reply,
+		    "matches")) == 0)
+			rc = -1;
 	}
 	json_decref(reply);
+	return rc;
+}
+
+/* grep found nothing: 1, or 2 when its ROOT does not exist (the worker
+ * answers both with no matches, as the reference does). */
+static int
+grep_none(struct ks_client *c, const struct request *r)
+{
+	struct ks_buf b = { 0 };
+	struct ks_err e;
+	json_t *reply = NULL;
+	char *text = NULL;
+	size_t len;
+	int rc = KS_EXIT_DENIED;
+
+	if (put_head(&b, "stat") < 0 || put_field(&b, "path", "ROOT",
+	    r->argv[2]) < 0 || ks_json_raw(&b, "}") < 0)
+		errx(KS_EXIT_TRANSPORT, "out of memory");
+	if (ks_client_call(c, b.p, b.len, &text, &len, &e) < 0) {
+		warnx("%s", e.msg);
+		rc = KS_EXIT_TRANSPORT;
+	} else if ((reply = json_loadb(text, len, 0, NULL)) != NULL &&
+	    json_is_string(json_object_get(reply, "message"))) {
+		print_error(reply, r);
+		rc = KS_EXIT_USAGE;
+	}
+	json_decref(reply);
+	free(text);
+	ks_buf_free(&b);
 	return rc;
 }
 
@@ -322,177 +488,332 @@ batch_error(struct ks_buf *b, size_t n, const struct ks_err *e)
 	printf("%.*s}\n", (int)b->len, b->p);
 }
 
-/* batch: one request per input line, one reply per output line. */
+/* Sends one batch line; returns 0, 1 when it was answered here, or the
+ * exit status of a transport failure. */
 static int
-batch(struct ks_client *c)
+batch_line(struct ks_client *c, struct ks_buf *b, const char *line,
+    size_t len, size_t n)
 {
-	char *line = NULL, *reply;
-	size_t cap = 0, rlen, n = 0;
-	struct ks_buf b = { 0 };
 	struct ks_req req;
-	struct ks_err e;
-	ssize_t len;
-	int rc;
-
-	while ((len = getline(&line, &cap, stdin)) >= 0) {
-		n++;
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (ks_req_decode(line, (size_t)len, &req, &e) < 0) {
-			batch_error(&b, n, &e);
-			continue;
-		}
-		ks_req_free(&req);
-		if ((rc = ks_client_call(c, line, (size_t)len, &reply, &rlen,
-		    &e)) == -EMSGSIZE) {
-			batch_error(&b, n, &e);	/* not sent: go on */
-			continue;
-		}
-		if (rc < 0) {
-			fflush(stdout);
-			warnx("batch line %zu: %s", n, e.msg);
-			free(line);
-			ks_buf_free(&b);
-			return KS_EXIT_TRANSPORT;
-		}
-		fwrite(reply, 1, rlen, stdout);
-		putchar('\n');
-		free(reply);
-	}
-	free(line);
-	ks_buf_free(&b);
-	return KS_EXIT_OK;
-}
-
-/* Global options, up to the request name; returns its index. */
-static int
-parse_opts(int argc, char **argv, struct opts *o)
-{
-	int i;
-
-	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
-		const char **dst = strcmp(argv[i], "--root") == 0 ? &o->root :
-		    strcmp(argv[i], "--policy") == 0 ? &o->policy_file :
-		    strcmp(argv[i], "--worker") == 0 ? &o->worker :
-		    strcmp(argv[i], "--connect") == 0 ? &o->connect : NULL;
-		char *end;
-
-		if (strcmp(argv[i], "--json") == 0) {
-			o->json = true;
-			continue;
-		}
-		if (strcmp(argv[i], "--help") == 0) {
-			usage_to(stdout);
-			exit(KS_EXIT_OK);
-		}
-		if (i + 1 >= argc)
-			errx(KS_EXIT_USAGE, "%s needs a value", argv[i]);
-		if (strcmp(argv[i], "--proxy-port") == 0) {
-			long port = strtol(argv[++i], &end, 10);
-
-			if (*end != '\0' || port < 1 || port > 65535)
-				errx(KS_EXIT_USAGE, "--proxy-port %s: not a port "
-				    "from 1 to 65535", argv[i]);
-			o->proxy_port = (int)port;
-			continue;
-		}
-		if (dst == NULL) {
-			warnx("unknown option %s", argv[i]);
-			exit(usage());
-		}
-		*dst = argv[++i];
-	}
-	return i;
-}
-
-static struct ks_client *
-open_client(const struct opts *o)
-{
-	struct ks_client_opts co = { 0 };
-	struct ks_client *c;
-	struct ks_err e;
-
-	if (o->connect != NULL) {
-		if (ks_client_connect(o->connect, &c, &e) < 0)
-			errx(KS_EXIT_TRANSPORT, "%s", e.msg);
-		return c;
-	}
-	co.worker = o->worker;
-	co.root = o->root;
-	co.policy_json = o->policy;
-	co.proxy_port = o->proxy_port;
-	co.ca_bundle = o->ca_bundle;
-	if (ks_client_spawn(&co, &c, &e) < 0)
-		errx(KS_EXIT_TRANSPORT, "%s", e.msg);
-	return c;
-}
-
-static int
-one_request(struct ks_client *c, const struct opts *o, int argc, char **argv)
-{
-	const struct command *cmd = NULL;
-	struct ks_buf b = { 0 };
 	struct ks_err e;
 	char *reply;
 	size_t rlen;
 	int rc;
 
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[0], commands[i].name) == 0)
-			cmd = &commands[i];
-	if ((rc = cmd->build(&b, argc, argv)) == -2 || rc < 0 ||
-	    ks_json_raw(&b, "}") < 0) {
-		ks_buf_free(&b);
-		if (rc == -2)
-			return usage();
-		errx(KS_EXIT_TRANSPORT, "out of memory");
+	if (ks_req_decode(line, len, &req, &e) < 0) {
+		batch_error(b, n, &e);
+		return 1;
 	}
-	if (ks_client_call(c, b.p, b.len, &reply, &rlen, &e) < 0) {
+	ks_req_free(&req);
+	if ((rc = ks_client_call(c, line, len, &reply, &rlen, &e)) ==
+	    -EMSGSIZE) {
+		batch_error(b, n, &e);	/* not sent: go on */
+		return 1;
+	}
+	if (rc < 0) {
+		fflush(stdout);
+		warnx("batch line %zu: %s", n, e.msg);
+		return KS_EXIT_TRANSPORT;
+	}
+	out(reply, rlen);
+	putchar('\n');
+	free(reply);
+	return 0;
+}
+
+/* batch: one request per input line, one reply per output line. */
+static int
+batch(struct ks_client *c)
+{
+	char *line = NULL;
+	size_t cap = 0, n = 0;
+	struct ks_buf b = { 0 };
+	ssize_t len;
+	int rc = KS_EXIT_OK;
+
+	while (rc <= 1 && (len = getline(&line, &cap, stdin)) >= 0) {
+		n++;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		rc = batch_line(c, &b, line, (size_t)len, n);
+		/* Each reply as soon as it came, for a script that answers
+		 * it; nobody reads them: stop sending. */
+		if (fflush(stdout) == EOF)
+			break;
+	}
+	free(line);
+	ks_buf_free(&b);
+	return rc > 1 ? rc : KS_EXIT_OK;
+}
+
+enum {
+	OPT_ROOT = 0x200, OPT_POLICY, OPT_WORKER, OPT_PROXY, OPT_CONNECT,
+	OPT_JSON, OPT_MAX_BYTES, OPT_INCLUDE,
+};
+
+static const struct ks_opt options[] = {
+	{ "connect", OPT_CONNECT, "a socket" },
+	{ "help", KS_OPT_HELP, NULL },
+	{ "include", OPT_INCLUDE, "a glob" },
+	{ "json", OPT_JSON, NULL },
+	{ "max-bytes", OPT_MAX_BYTES, "a number" },
+	{ "policy", OPT_POLICY, "a file" },
+	{ "proxy-port", OPT_PROXY, "a port" },
+	{ "root", OPT_ROOT, "a path" },
+	{ "version", KS_OPT_VERSION, NULL },
+	{ "worker", OPT_WORKER, "a binary" },
+	{ NULL, 0, NULL },
+};
+
+/* One option into o; returns -1 to go on, else an exit status. */
+static int
+set_option(struct opts *o, int key, const char *v)
+{
+	char *end;
+	long port;
+
+	switch (key) {
+	case OPT_ROOT:
+		o->root = v;
+		break;
+	case OPT_POLICY:
+		o->policy_file = v;
+		break;
+	case OPT_WORKER:
+		o->worker = v;
+		break;
+	case OPT_CONNECT:
+		o->connect = v;
+		break;
+	case OPT_JSON:
+		o->json = true;
+		break;
+	case OPT_MAX_BYTES:
+		o->max_bytes = v;
+		break;
+	case OPT_INCLUDE:
+		o->include = v;
+		break;
+	case OPT_PROXY:
+		port = strtol(v, &end, 10);
+		if (*end != '\0' || *v == '\0' || port < 1 || port > 65535)
+			return usage("--proxy-port %s: not a port from 1 to "
+			    "65535", v);
+		o->proxy_port = (int)port;
+		break;
+	case KS_OPT_HELP:
+		return ks_applet_help(usage_text);
+	default:
+		return ks_applet_version();
+	}
+	return -1;
+}
+
+/* The request of the operands, checked; returns -1 to go on, else an
+ * exit status. */
+static int
+take_request(struct request *r, const struct opts *o, int n, char **ops)
+{
+	char alt[64];
+
+	if (n == 0)
+		return usage("no request given");
+	r->argc = n;
+	r->argv = ops;
+	if ((r->cmd = command_find(ops[0])) == NULL) {
+		snprintf(alt, sizeof(alt), "%.60s", ops[0]);
+		for (char *s = alt; *s != '\0'; s++)
+			*s = *s == '_' ? '-' : *s;
+		return command_find(alt) != NULL ? usage("unknown request: %s "
+		    "(did you mean %s?)", ops[0], alt) :
+		    usage("unknown request: %s", ops[0]);
+	}
+	if (n - 1 < r->cmd->min || (r->cmd->max >= 0 && n - 1 > r->cmd->max))
+		return r->cmd->max == 0 ? usage("%s takes no operands; got %d",
+		    ops[0], n - 1) : usage("%s takes %s; got %d operand%s",
+		    ops[0], r->cmd->operands, n - 1, n == 2 ? "" : "s");
+	if (o->max_bytes != NULL && strcmp(ops[0], "read") != 0)
+		return usage("--max-bytes goes with read only");
+	if (o->include != NULL && strcmp(ops[0], "grep") != 0)
+		return usage("--include goes with grep only");
+	/* stdin cannot carry both the policy and the request's input. */
+	if (o->policy_file != NULL && strcmp(o->policy_file, "-") == 0 &&
+	    (strcmp(ops[0], "write") == 0 || strcmp(ops[0], "batch") == 0))
+		return usage("--policy - cannot be used with %s, which reads "
+		    "stdin", ops[0]);
+	if (strcmp(ops[0], "glob") == 0 && n == 2 &&
+	    getcwd(r->cwd, sizeof(r->cwd)) == NULL)
+		err(KS_EXIT_USAGE, "getcwd");
+	return -1;
+}
+
+/* Options and the request; returns -1 to go on, else an exit status. */
+static int
+parse(int argc, char **argv, struct opts *o, struct request *r)
+{
+	struct ks_getopt g;
+	int c, rc;
+
+	ks_applet_opt_init(&g, argc, argv, options);
+	while ((c = ks_applet_opt_next(&g)) > 0)
+		if ((rc = set_option(o, c, g.arg)) >= 0)
+			return rc;
+	if (c < 0)
+		return usage("%s", g.why);
+	return take_request(r, o, g.nops, g.argv + 1);
+}
+
+/* Stops the worker with the signal that ends host-client, waits for it
+ * (a second, then SIGKILL), removes its socket, and lets the signal end
+ * host-client too. Only async-signal-safe calls. */
+static void
+on_signal(int sig)
+{
+	struct timespec ms = { 0, 1000000 };
+	pid_t pid = sig_worker;
+	int i = 0;
+
+	if (pid > 0) {
+		kill(pid, sig);
+		while (waitpid(pid, NULL, WNOHANG) == 0 && i++ < 1000)
+			nanosleep(&ms, NULL);
+		if (i > 1000) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+		}
+		unlink(sig_sock);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+block_signals(int how)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(how, &set, NULL);
+}
+
+/* Spawns with the signals held, so that a signal never finds a worker
+ * it does not know of; from then on they are forwarded to it. */
+static struct ks_client *
+spawn(const struct opts *o)
+{
+	struct ks_client_opts co = { 0 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct ks_client *c;
+	struct ks_err e;
+
+	co.worker = o->worker;
+	co.root = o->root;
+	co.policy_json = o->policy;
+	co.proxy_port = o->proxy_port;
+	co.ca_bundle = o->ca_bundle;
+	block_signals(SIG_BLOCK);
+	if (ks_client_spawn(&co, &c, &e) < 0)
+		errx(KS_EXIT_TRANSPORT, "%s", e.msg);
+	snprintf(sig_sock, sizeof(sig_sock), "%s", ks_client_socket(c));
+	sig_worker = ks_client_pid(c);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	block_signals(SIG_UNBLOCK);
+	return c;
+}
+
+static struct ks_client *
+open_client(const struct opts *o)
+{
+	struct ks_client *c;
+	struct ks_err e;
+
+	if (o->connect == NULL)
+		return spawn(o);
+	if (ks_client_connect(o->connect, &c, &e) < 0)
+		errx(KS_EXIT_TRANSPORT, "%s", e.msg);
+	return c;
+}
+
+static void
+close_client(struct ks_client *c)
+{
+	block_signals(SIG_BLOCK);
+	sig_worker = 0;
+	ks_client_close(c);
+	block_signals(SIG_UNBLOCK);	/* a pending signal ends us here */
+}
+
+static int
+one_request(struct ks_client *c, const struct opts *o,
+    const struct request *r, const struct ks_buf *b)
+{
+	struct ks_err e;
+	char *reply;
+	size_t rlen;
+	int rc;
+
+	if (ks_client_call(c, b->p, b->len, &reply, &rlen, &e) < 0) {
 		warnx("%s", e.msg);
-		ks_buf_free(&b);
 		return e.code == KS_CODE_PROTOCOL ? KS_EXIT_USAGE :
 		    KS_EXIT_TRANSPORT;
 	}
-	rc = show(reply, rlen, o->json, argc, argv);
+	rc = show(reply, rlen, o, r);
 	free(reply);
-	ks_buf_free(&b);
-	return rc;
+	return rc < 0 ? grep_none(c, r) : rc;
 }
 
-static bool
-known(const char *name)
+/* The request's JSON into b, before any worker is started; returns -1
+ * to go on, else an exit status. */
+static int
+build(const struct request *r, const struct opts *o, struct ks_buf *b)
 {
-	if (strcmp(name, "batch") == 0)
-		return true;
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(name, commands[i].name) == 0)
-			return true;
-	return false;
+	int rc;
+
+	if (r->cmd->kind == NULL)
+		return -1;	/* batch */
+	if ((rc = put_head(b, r->cmd->kind)) == 0 &&
+	    (rc = put_fields(b, r, o)) == 0)
+		rc = ks_json_raw(b, "}");
+	if (rc == -2)
+		return KS_EXIT_USAGE;
+	if (rc < 0)
+		errx(KS_EXIT_TRANSPORT, "out of memory");
+	return -1;
 }
 
 int
 host_client_main(int argc, char **argv)
 {
 	struct opts o = { 0 };
+	struct request r = { 0 };
+	struct ks_buf b = { 0 };
 	struct ks_client *c;
-	int i = parse_opts(argc, argv, &o), rc;
+	int rc, frc;
 
-	if (i >= argc || !known(argv[i]))
-		return usage();
-	/* stdin cannot carry both the policy and the request's input. */
-	if (o.policy_file != NULL && strcmp(o.policy_file, "-") == 0 &&
-	    (strcmp(argv[i], "write") == 0 || strcmp(argv[i], "batch") == 0))
-		errx(KS_EXIT_USAGE, "--policy - cannot be used with %s, which "
-		    "reads stdin", argv[i]);
-	if (o.policy_file != NULL && load_policy(&o) < 0)
-		return KS_EXIT_USAGE;
+	if ((rc = parse(argc, argv, &o, &r)) >= 0)
+		return rc;
+	if (o.policy_file != NULL && load_policy(&o) < 0) {
+		rc = KS_EXIT_USAGE;
+		goto out;
+	}
+	if ((rc = build(&r, &o, &b)) >= 0)
+		goto out;
 	c = open_client(&o);
-	if (strcmp(argv[i], "batch") == 0)
-		rc = argc - i == 1 ? batch(c) : usage();
-	else
-		rc = one_request(c, &o, argc - i, argv + i);
-	fflush(stdout);
-	ks_client_close(c);
+	rc = r.cmd->kind == NULL ? batch(c) : one_request(c, &o, &r, &b);
+	/* Output that did not reach its reader is a failure, grep's an
+	 * error like any other. */
+	if ((frc = ks_applet_flush()) != KS_EXIT_OK && rc <= KS_EXIT_DENIED)
+		rc = strcmp(r.argv[0], "grep") == 0 ? KS_EXIT_USAGE : frc;
+	close_client(c);
+out:
+	ks_buf_free(&b);
 	free(o.policy);
 	free(o.ca_bundle);
 	return rc;

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -126,18 +128,60 @@ out:
 	return rc;
 }
 
+/* A bare name (no slash) is looked up in $PATH, as execvp(3) would, but
+ * before fork: the child may call only async-signal-safe functions. */
+static int
+find_in_path(const char *name, char **out, struct ks_err *err)
+{
+	const char *p = getenv("PATH"), *end;
+	struct stat st;
+	char *cand;
+	size_t n;
+
+	if (p == NULL || *p == '\0')
+		p = "/usr/local/bin:/usr/bin:/bin";
+	for (;; p = end + 1) {
+		end = strchrnul(p, ':');
+		n = (size_t)(end - p);
+		if (asprintf(&cand, "%.*s%s%s", (int)n, p, n > 0 ? "/" : "",
+		    name) < 0)
+			return ks_err_os(err, ENOMEM);
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(cand, X_OK) == 0) {
+			*out = cand;
+			return 0;
+		}
+		free(cand);
+		if (*end == '\0')
+			break;
+	}
+	return ks_err_set(err, ENOENT, KS_CODE_INTERNAL, "worker %s: not "
+	    "found in PATH (a name without a slash is looked up there; give a "
+	    "path such as ./%s for another place)", name, name);
+}
+
 /* The worker's command line: BIN (or this executable as
- * koda-fs-worker) --socket SOCK [--root DIR]. */
-static void
-build_argv(const struct ks_client_opts *o, const char *sock,
-    const char **path, const char *argv[7])
+ * koda-fs-worker) --socket SOCK [--root DIR]; *path is what to execute
+ * (caller frees). */
+static int
+build_argv(const struct ks_client_opts *o, const char *sock, char **path,
+    const char *argv[7], struct ks_err *err)
 {
 	const char *bin = o->worker != NULL ? o->worker :
 	    getenv("KODA_FS_WORKER_BIN");
 	int n = 0;
 
-	*path = bin != NULL && *bin != '\0' ? bin : "/proc/self/exe";
-	argv[n++] = bin != NULL && *bin != '\0' ? bin : "koda-fs-worker";
+	if (bin == NULL || *bin == '\0') {
+		bin = NULL;
+		*path = strdup("/proc/self/exe");
+	} else if (strchr(bin, '/') != NULL) {
+		*path = strdup(bin);
+	} else if (find_in_path(bin, path, err) < 0) {
+		return -ENOENT;
+	}
+	if (*path == NULL)
+		return ks_err_os(err, ENOMEM);
+	argv[n++] = bin != NULL ? bin : "koda-fs-worker";
 	argv[n++] = "--socket";
 	argv[n++] = sock;
 	if (o->root != NULL) {
@@ -145,6 +189,7 @@ build_argv(const struct ks_client_opts *o, const char *sock,
 		argv[n++] = o->root;
 	}
 	argv[n] = NULL;
+	return 0;
 }
 
 /* Waits up to ms for pid to exit; returns its status or -1. */
@@ -273,23 +318,65 @@ abandon(pid_t pid, const char *sock)
 	unlink(sock);
 }
 
+/*
+ * The child: stdout to the pipe, no other host file, a clean signal
+ * mask, death with its parent; an execve failure's errno goes to efd.
+ */
 static pid_t
 start_child(const char *path, const char *const *argv, char *const *envp,
-    int out)
+    int out, int efd)
 {
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
+	sigset_t none;
+	int e;
 
-	if (pid == 0) {
-		/* Only async-signal-safe calls from here on. */
-		if (dup2(out, STDOUT_FILENO) < 0)
-			_exit(127);
-		/* The host's other files are none of the worker's business
-		 * (it could read them through /dev/fd). */
-		close_range(3, ~0U, 0);
-		execve(path, (char *const *)argv, envp);
+	if (pid != 0)
+		return pid;
+	/* Only async-signal-safe calls from here on. */
+	if (dup2(out, STDOUT_FILENO) < 0)
 		_exit(127);
-	}
-	return pid;
+	/* A host that dies by any means takes its worker with it (the
+	 * signal comes when the thread that forked exits). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(127);
+	/* A mask the host held (host-client blocks signals around spawn)
+	 * must not outlive exec. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* The host's other files are none of the worker's business
+	 * (it could read them through /dev/fd). */
+	if (efd > 3)
+		close_range(3, (unsigned)efd - 1, 0);
+	close_range(efd >= 3 ? (unsigned)efd + 1 : 3, ~0U, 0);
+	execve(path, (char *const *)argv, envp);
+	e = errno;
+	if (efd >= 3)
+		(void)!write(efd, &e, sizeof(e));
+	_exit(127);
+}
+
+/* Why the child could not execute the worker, or 0 when it did. */
+static int
+exec_errno(int efd)
+{
+	int e = 0;
+
+	return read(efd, &e, sizeof(e)) == (ssize_t)sizeof(e) ? e : 0;
+}
+
+/* A worker that exited before it was ready because it could not be
+ * executed: say why. */
+static void
+add_exec_errno(int rc, int efd, struct ks_err *err)
+{
+	size_t n;
+	int e;
+
+	if (rc != -ECHILD || err == NULL || (e = exec_errno(efd)) == 0)
+		return;
+	n = strlen(err->msg);
+	snprintf(err->msg + n, sizeof(err->msg) - n, " (it could not be "
+	    "executed: %s)", strerror(e));
 }
 
 int
@@ -297,10 +384,10 @@ ks_client_spawn(const struct ks_client_opts *o, struct ks_client **out,
     struct ks_err *err)
 {
 	struct ks_strv env = { 0 };
-	const char *argv[7], *path;
+	const char *argv[7];
 	const char *tmp = getenv("TMPDIR");
-	char *sock = NULL;
-	int pfd[2] = { -1, -1 }, fd = -1, rc;
+	char *sock = NULL, *path = NULL;
+	int pfd[2] = { -1, -1 }, efd[2] = { -1, -1 }, fd = -1, rc;
 	pid_t pid = -1;
 
 	*out = NULL;
@@ -308,43 +395,53 @@ ks_client_spawn(const struct ks_client_opts *o, struct ks_client **out,
 	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp", (long)getpid(),
 	    __atomic_fetch_add(&socket_seq, 1, __ATOMIC_RELAXED)) < 0)
 		return ks_err_os(err, ENOMEM);
-	build_argv(o, sock, &path, argv);
-	if ((rc = build_env(o, &env)) < 0 || pipe2(pfd, O_CLOEXEC) < 0) {
+	if ((rc = build_argv(o, sock, &path, argv, err)) < 0)
+		goto out;
+	if ((rc = build_env(o, &env)) < 0 || pipe2(pfd, O_CLOEXEC) < 0 ||
+	    pipe2(efd, O_CLOEXEC) < 0) {
 		rc = ks_err_set(err, rc < 0 ? -rc : errno, KS_CODE_INTERNAL,
 		    "preparing worker %s: %s", argv[0], strerror(rc < 0 ?
 		    -rc : errno));
-		goto fail;
+		goto out;
 	}
-	if ((pid = start_child(path, argv, env.v, pfd[1])) < 0) {
+	if ((pid = start_child(path, argv, env.v, pfd[1], efd[1])) < 0) {
 		rc = ks_err_set(err, errno, KS_CODE_INTERNAL, "fork: %s",
 		    strerror(errno));
-		goto fail;
+		goto out;
 	}
 	close(pfd[1]);
-	pfd[1] = -1;
+	close(efd[1]);
+	pfd[1] = efd[1] = -1;
 	if ((rc = wait_ready(pid, pfd[0], argv[0], o->ready_ms > 0 ?
-	    o->ready_ms : 5000, err)) < 0 ||
-	    (rc = connect_sock(sock, o->connect_ms > 0 ? o->connect_ms : 2000,
+	    o->ready_ms : 5000, err)) < 0) {
+		add_exec_errno(rc, efd[0], err);
+		goto out;
+	}
+	if ((rc = connect_sock(sock, o->connect_ms > 0 ? o->connect_ms : 2000,
 	    &fd, err)) < 0)
-		goto fail;
+		goto out;
 	if ((*out = client_new(fd, pid, sock)) == NULL) {
 		rc = ks_err_os(err, ENOMEM);
-		goto fail;
+		goto out;
 	}
-	close(pfd[0]);
-	ks_strv_free(&env);
-	return 0;
-fail:
+	sock = NULL;
+	fd = -1;
+	pid = -1;
+out:
 	if (fd >= 0)
 		close(fd);
-	if (pfd[0] >= 0)
-		close(pfd[0]);
-	if (pfd[1] >= 0)
-		close(pfd[1]);
-	abandon(pid, sock);
+	for (int i = 0; i < 2; i++) {
+		if (pfd[i] >= 0)
+			close(pfd[i]);
+		if (efd[i] >= 0)
+			close(efd[i]);
+	}
+	if (sock != NULL)
+		abandon(pid, sock);
 	free(sock);
+	free(path);
 	ks_strv_free(&env);
-	return rc;
+	return *out != NULL ? 0 : rc;
 }
 
 int

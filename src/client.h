@@ -17,7 +17,8 @@ struct ks_client;
 /* How to start a worker. Zero-initialise, then set what you need. */
 struct ks_client_opts {
 	/* The worker binary. NULL: $KODA_FS_WORKER_BIN, else this very
-	 * executable (/proc/self/exe) started as koda-fs-worker. */
+	 * executable (/proc/self/exe) started as koda-fs-worker. A name
+	 * without a slash is looked up in $PATH, as execvp(3) does. */
 	const char *worker;
 	const char *root;		/* --root DIR, or NULL (legacy) */
 	const char *policy_json;	/* KODA_FS_WORKER_POLICY, or NULL */
@@ -32,7 +33,11 @@ struct ks_client_opts {
  * Spawns a worker on $TMPDIR/koda-fs-worker-PID-N.sock and connects to
  * it. Returns 0 and *out (release with ks_client_close), or a negative
  * errno with err set (KS_CODE_INTERNAL; the message names the binary and,
- * when it exited, its status). Nothing is left behind on failure.
+ * when it exited, its status; -ENOENT for a name not found in $PATH).
+ * Nothing is left behind on failure. The worker starts with an empty
+ * signal mask and gets SIGKILL when its parent dies (PR_SET_PDEATHSIG):
+ * in a threaded host that is when the thread that called this exits,
+ * so spawn from a thread that lives as long as the worker should.
  */
 int ks_client_spawn(const struct ks_client_opts *opts, struct ks_client **out,
     struct ks_err *err);
