@@ -226,20 +226,44 @@ lint: build/filter.inc
 	clang-tidy --quiet -checks='-*,bugprone-*,clang-analyzer-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling' \
 		$(SRC) $(APPLETS) -- $(KS_CPPFLAGS) -std=c11 -iquote src -iquote build
 
+# install: the binary, a relative link to it for every applet name and
+# alias (those of the applet table in applets/main.c; tests/check_applets.c
+# checks them against `koda-sandbox --list`) and the manual pages. A file
+# of another program under one of those names is never replaced.
+# uninstall removes the same files, a link only while it still points at
+# koda-sandbox. Both take the same PREFIX, BINDIR, MANPREFIX and DESTDIR.
+install uninstall: APPLET_LINKS = client host-client koda-fs-worker \
+	policy-check worker
+
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 \
 		$(DESTDIR)$(MANPREFIX)/man5 $(DESTDIR)$(MANPREFIX)/man7
+	for l in $(APPLET_LINKS); do f=$(DESTDIR)$(BINDIR)/$$l; \
+		if [ -e "$$f" -o -L "$$f" ] && \
+		    [ "$$(readlink "$$f")" != koda-sandbox ]; then \
+			echo "install: $$f is not a link to koda-sandbox;" \
+			    "remove it first" >&2; exit 1; \
+		fi; \
+	done
 	cp -f $(BIN) $(DESTDIR)$(BINDIR)/koda-sandbox
 	chmod 755 $(DESTDIR)$(BINDIR)/koda-sandbox
-	for l in $(LINKS); do ln -sf koda-sandbox $(DESTDIR)$(BINDIR)/$$l; done
-	cp -f man/*.1 $(DESTDIR)$(MANPREFIX)/man1/
-	cp -f man/*.5 $(DESTDIR)$(MANPREFIX)/man5/
-	cp -f man/*.7 $(DESTDIR)$(MANPREFIX)/man7/
+	for l in $(APPLET_LINKS); do \
+		ln -sfn koda-sandbox $(DESTDIR)$(BINDIR)/$$l || exit 1; \
+	done
+	for m in $(MAN); do \
+		cp -f $$m $(DESTDIR)$(MANPREFIX)/man$${m##*.}/ && \
+		chmod 644 $(DESTDIR)$(MANPREFIX)/man$${m##*.}/$${m#man/} || \
+		exit 1; \
+	done
 
 uninstall:
+	for l in $(APPLET_LINKS); do f=$(DESTDIR)$(BINDIR)/$$l; \
+		if [ "$$(readlink "$$f")" = koda-sandbox ]; then rm -f "$$f"; fi; \
+	done
 	rm -f $(DESTDIR)$(BINDIR)/koda-sandbox
-	for l in $(LINKS); do rm -f $(DESTDIR)$(BINDIR)/$$l; done
-	for m in $(MAN); do rm -f $(DESTDIR)$(MANPREFIX)/man$${m##*.}/$${m#man/}; done
+	for m in $(MAN); do \
+		rm -f $(DESTDIR)$(MANPREFIX)/man$${m##*.}/$${m#man/}; \
+	done
 
 clean:
 	rm -rf build build-san build-vg build-fuzz

@@ -721,6 +721,219 @@ START_TEST(utf8_names_and_a_non_utf8_working_directory)
 }
 END_TEST
 
+/*
+ * Without HOME, grep's global excludes come from the home directory in
+ * /etc/passwd (no NSS). The test's own passwd, naming T/home for root,
+ * is bound over /etc/passwd in a mount namespace of the run only.
+ */
+START_TEST(home_comes_from_etc_passwd_without_home)
+{
+	const char *argv[] = { "koda-sandbox", "host-client", "grep",
+	    "needle", NULL, NULL };
+	char *pw, *tree, *want, *out;
+	int o[2], st;
+	pid_t pid;
+
+	ck_assert(asprintf(&pw, "%s/passwd", tmp) > 0 &&
+	    asprintf(&tree, "%s/tree", tmp) > 0);
+	ks_putf("daemon:x:1:1::/usr/sbin:/bin/false\n", "%s", pw);
+	ck_assert(asprintf(&want, "root:x:0:0:root:%s/home:/bin/sh\n", tmp) > 0);
+	ks_putf(want, "%s", pw);
+	free(want);
+	ks_putf("[core]\n\texcludesFile = ~/ignore\n", "%s/home/.gitconfig", tmp);
+	ks_putf("*.skip\n", "%s/home/ignore", tmp);
+	ks_mkdirs(tree);
+	ks_putf("", "%s/.git/HEAD", tree);
+	ks_putf("needle\n", "%s/kept.txt", tree);
+	ks_putf("needle\n", "%s/left.skip", tree);
+	argv[4] = tree;
+	ck_assert(pipe2(o, O_CLOEXEC) == 0);
+	if ((pid = fork()) == 0) {
+		dup2(o[1], 1);
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL,
+		    MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount(pw, "/etc/passwd", NULL, MS_BIND, NULL) < 0)
+			_exit(99);
+		unsetenv("HOME");
+		unsetenv("XDG_CONFIG_HOME");
+		execv(ks_bin(), (char *const *)argv);
+		_exit(127);
+	}
+	close(o[1]);
+	out = drain(o[0]);
+	ck_assert(waitpid(pid, &st, 0) == pid);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 99) {
+		ks_skip("home_comes_from_etc_passwd_without_home",
+		    "no mount namespace here");
+	} else {
+		ck_assert(asprintf(&want, "%s/kept.txt:1:needle\n", tree) > 0);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		    "status %d", st);
+		ck_assert_str_eq(out, want);
+		free(want);
+	}
+	free(out);
+	free(pw);
+	free(tree);
+}
+END_TEST
+
+/* getpwuid_r and its kin need NSS's shared libraries at run time: a
+ * static binary must not call them (its link would warn). */
+START_TEST(binary_uses_no_nss_lookup)
+{
+	char *cmd, *out = NULL;
+	size_t cap = 0;
+	FILE *f;
+	int found = 0;
+
+	ck_assert(asprintf(&cmd, "nm -a %s 2>/dev/null", ks_bin()) > 0);
+	ck_assert((f = popen(cmd, "r")) != NULL);
+	while (getline(&out, &cap, f) > 0)
+		found += strstr(out, "getpwuid") != NULL ||
+		    strstr(out, "getpwnam") != NULL ||
+		    strstr(out, "getgrgid") != NULL;
+	if (pclose(f) != 0)
+		ks_skip("binary_uses_no_nss_lookup", "nm cannot read the binary");
+	else
+		ck_assert_int_eq(found, 0);
+	free(out);
+	free(cmd);
+}
+END_TEST
+
+/* The source tree: $KS_GOLDEN is its tests/golden. */
+static char *
+source_dir(void)
+{
+	const char *g = getenv("KS_GOLDEN");
+	char *d;
+
+	ck_assert_msg(g != NULL, "KS_GOLDEN is not set (run through make "
+	    "check)");
+	ck_assert(asprintf(&d, "%s/../..", g) > 0);
+	return d;
+}
+
+/* Runs make in the source tree, in the build mode of the binary under
+ * test, with more arguments; returns its exit status. */
+static int
+run_make(const char *args)
+{
+	const char *b = ks_bin(), *mode = strstr(b, "/build-san/") != NULL ?
+	    "SANITIZE=1" : strstr(b, "/build-vg/") != NULL ? "VALGRIND=1" : "";
+	char *src = source_dir(), *cmd;
+	int st;
+
+	ck_assert(asprintf(&cmd, "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL "
+	    "make -s --no-print-directory -C %s %s %s >/dev/null 2>&1", src, mode,
+	    args) > 0);
+	st = system(cmd);
+	free(cmd);
+	free(src);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Every applet name and alias, as --list shows them. */
+static int
+applet_names(char names[][32], int max)
+{
+	const char *argv[] = { "koda-sandbox", "--list", NULL };
+	char *out, *err, *line, *alias;
+	int n = 0;
+
+	ck_assert(WEXITSTATUS(ks_run(argv, &out, &err)) == 0);
+	for (line = strtok(out, "\n"); line != NULL && n + 2 <= max;
+	    line = strtok(NULL, "\n")) {
+		if (strncmp(line, "  ", 2) != 0 || line[2] == ' ')
+			continue;
+		sscanf(line + 2, "%31s", names[n++]);
+		if ((alias = strstr(line, "(also ")) != NULL)
+			sscanf(alias + 6, "%31[^)]", names[n++]);
+	}
+	free(out);
+	free(err);
+	return n;
+}
+
+/* Entries of dir, not counting . and .. */
+static int
+entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
+START_TEST(make_install_and_uninstall)
+{
+	static const char *const pages[] = { "man1/koda-sandbox.1",
+	    "man1/koda-fs-worker.1", "man5/koda-sandbox-policy.5",
+	    "man7/koda-sandbox-protocol.7" };
+	char names[16][32], path[4200], target[64], *inst, *uninst, *bin;
+	int n = applet_names(names, 16);
+	struct stat st;
+	ssize_t k;
+
+	if (run_make("-q all") != 0) {
+		ks_skip("make_install_and_uninstall", "the build is not up to "
+		    "date, and make install would rebuild it under the tests");
+		return;
+	}
+	ck_assert_int_ge(n, 5);
+	ck_assert(asprintf(&inst, "install DESTDIR=%s/d PREFIX=/usr", tmp) > 0);
+	ck_assert(asprintf(&uninst, "uninstall DESTDIR=%s/d PREFIX=/usr",
+	    tmp) > 0);
+	ck_assert(asprintf(&bin, "%s/d/usr/bin", tmp) > 0);
+	ck_assert_int_eq(run_make(inst), 0);
+	/* The binary, one relative link per name and alias, nothing else. */
+	snprintf(path, sizeof(path), "%s/koda-sandbox", bin);
+	ck_assert(stat(path, &st) == 0 && (st.st_mode & 0777) == 0755);
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", bin, names[i]);
+		k = readlink(path, target, sizeof(target) - 1);
+		ck_assert_msg(k > 0, "no link %s", path);
+		target[k] = '\0';
+		ck_assert_str_eq(target, "koda-sandbox");
+	}
+	ck_assert_int_eq(entries(bin), n + 1);
+	for (size_t i = 0; i < NELEM(pages); i++) {
+		snprintf(path, sizeof(path), "%s/d/usr/share/man/%s", tmp,
+		    pages[i]);
+		ck_assert_msg(stat(path, &st) == 0 && (st.st_mode & 0777) ==
+		    0644, "%s", path);
+	}
+	snprintf(path, sizeof(path), "%s/koda-fs-worker", bin);
+	expect_run((const char *[]){ path, "--version", NULL }, NULL, 0,
+	    "koda-sandbox " VERSION "\n", "");
+	/* Again over itself: fine. */
+	ck_assert_int_eq(run_make(inst), 0);
+	/* Another program's file under an applet's name stays. */
+	snprintf(path, sizeof(path), "%s/worker", bin);
+	ck_assert(unlink(path) == 0);
+	ks_put(path, "other", 5);
+	ck_assert_int_ne(run_make(inst), 0);
+	ck_assert_int_eq(run_make(uninst), 0);
+	ck_assert_int_eq(entries(bin), 1);
+	ck_assert(access(path, F_OK) == 0);
+	for (size_t i = 0; i < NELEM(pages); i++) {
+		snprintf(path, sizeof(path), "%s/d/usr/share/man/%s", tmp,
+		    pages[i]);
+		ck_assert_int_eq(access(path, F_OK), -1);
+	}
+	free(inst);
+	free(uninst);
+	free(bin);
+}
+END_TEST
+
 Suite *
 applets_suite(void)
 {
@@ -752,6 +965,9 @@ applets_suite(void)
 	tcase_add_loop_test(hc, names_that_are_not_utf8_are_refused_before_sending,
 	    0, NELEM(not_utf8));
 	tcase_add_test(hc, utf8_names_and_a_non_utf8_working_directory);
+	tcase_add_test(hc, home_comes_from_etc_passwd_without_home);
+	tcase_add_test(hc, binary_uses_no_nss_lookup);
+	tcase_add_test(hc, make_install_and_uninstall);
 	suite_add_tcase(s, hc);
 	return s;
 }
