@@ -934,6 +934,43 @@ START_TEST(make_install_and_uninstall)
 }
 END_TEST
 
+/* make demo tells what each step shows. */
+START_TEST(demo_tells_what_each_step_shows)
+{
+	static const char *const told[] = {
+		"project/src/evil -> /etc/passwd\n",
+		"   NoNewPrivs:\t1\n   Seccomp:\t2\n",
+		"   < {\"kind\":\"write\",\"bytes_written\":3}\n"
+		"   An allowed write beneath the root",
+		"is in a write-protected sub-path\"}\n   Denied: secrets/",
+		"'/etc/passwd' is outside writable root 'project'\"}\n"
+		"   Denied: /etc/passwd",
+		"'project/src/evil' is outside writable root 'project'\"}\n"
+		"   Denied: src/evil is inside the root, but the link leads to",
+		"\"path\":\"project/README\",\"line\":1,",
+		"   src/hello.txt holds: hi\n",
+	};
+	char *src = source_dir(), *cmd, *out = NULL, buf[4096];
+	size_t n = 0;
+	FILE *f, *o = open_memstream(&out, &n);
+	size_t r;
+
+	ck_assert(asprintf(&cmd, "sh %s/tests/demo.sh %s 2>&1", src,
+	    ks_bin()) > 0);
+	ck_assert((f = popen(cmd, "r")) != NULL);
+	while ((r = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, r, o);
+	ck_assert_msg(pclose(f) == 0, "the demo failed");
+	fclose(o);
+	for (size_t i = 0; i < NELEM(told); i++)
+		ck_assert_msg(strstr(out, told[i]) != NULL, "the demo does not "
+		    "say\n%s\nin\n%s", told[i], out);
+	free(out);
+	free(cmd);
+	free(src);
+}
+END_TEST
+
 Suite *
 applets_suite(void)
 {
@@ -968,6 +1005,7 @@ applets_suite(void)
 	tcase_add_test(hc, home_comes_from_etc_passwd_without_home);
 	tcase_add_test(hc, binary_uses_no_nss_lookup);
 	tcase_add_test(hc, make_install_and_uninstall);
+	tcase_add_test(hc, demo_tells_what_each_step_shows);
 	suite_add_tcase(s, hc);
 	return s;
 }
