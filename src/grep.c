@@ -185,8 +185,14 @@ search_fd(struct grep *g, int fd, const char *path)
 		return 0;
 	g->min_line = c == 0 ? g->opts->after_line : 0;
 	n = read_file(g, fd);
-
-	if (n <= 0 || !ks_utf8_valid(g->buf, (size_t)n))
+	if (n <= 0)
+		return 0;
+	/* A file without the literal has no match, valid UTF-8 or not:
+	 * the byte search spares most files the validation. */
+	if (ks_rx_scan_bytewise(g->rx) &&
+	    ks_rx_scan(g->rx, g->buf, (size_t)n, 0) >= n)
+		return 0;
+	if (!ks_utf8_valid(g->buf, (size_t)n))
 		return 0;
 	return search(g, path, g->buf, (size_t)n);
 }

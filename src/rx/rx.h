@@ -42,6 +42,10 @@ int ks_rx_match(struct ks_rx *rx, const char *s, size_t n);
 long long ks_rx_scan(struct ks_rx *rx, const char *buf, size_t n,
     size_t from);
 
+/* True when ks_rx_scan only compares bytes (one case-sensitive literal):
+ * it may then run on text that is not valid UTF-8. */
+bool ks_rx_scan_bytewise(const struct ks_rx *rx);
+
 /* The pattern as handed to PCRE2 (for tests and logs). */
 const char *ks_rx_pcre(const struct ks_rx *rx);
 
