@@ -74,7 +74,7 @@ read_file(struct grep *g, int fd)
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    ks_path_denied_file(g->filter, &st))
 		return -1;
-	want = (size_t)st.st_size + 1;	/* one more: sees growth */
+	want = (size_t)st.st_size + 1;	/* one more: room to see growth */
 	stop = (size_t)st.st_size + GROWTH_MAX;
 	for (;;) {
 		if (want > g->cap) {
@@ -84,8 +84,16 @@ read_file(struct grep *g, int fd)
 			g->cap = want;
 		}
 		while (got < g->cap && (r = read(fd, g->buf + got,
-		    g->cap - got)) > 0)
+		    g->cap - got)) > 0) {
 			got += (size_t)r;
+			/* All of the size fstat told: done, one read(2) less
+			 * per file (a file growing meanwhile is read as it
+			 * was when opened; the reference would race too). */
+			if (got == (size_t)st.st_size && st.st_size > 0) {
+				r = 0;
+				break;
+			}
+		}
 		if (got < g->cap || got >= stop) {
 			/* PCRE2's JIT reads whole vectors near the end of a
 			 * subject: let them be in bounds and defined. */
