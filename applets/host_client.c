@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,17 +88,18 @@ load_policy(struct opts *o)
 	return 0;
 }
 
-/* s with every byte that is not part of valid UTF-8 shown as \xNN. */
+/* s with every byte that is not part of valid UTF-8 shown as \xNN, cut
+ * with "..." to fit out. */
 static void
 escape_bytes(const char *s, char *out, size_t size)
 {
 	size_t i = 0, len = strlen(s), k = 0, n;
 
-	while (i < len && k + 5 < size) {
+	for (; i < len && k + 8 < size; i += n) {
 		for (n = 1; n <= 4 && i + n <= len; n++)
 			if (ks_utf8_valid(s + i, n))
 				break;
-		if (n > 4 || i + n > len || k + n + 1 >= size) {
+		if (n > 4 || i + n > len) {
 			k += (size_t)snprintf(out + k, size - k, "\\x%02x",
 			    (unsigned char)s[i]);
 			n = 1;
@@ -107,9 +107,8 @@ escape_bytes(const char *s, char *out, size_t size)
 			memcpy(out + k, s + i, n);
 			k += n;
 		}
-		i += n;
 	}
-	out[k] = '\0';
+	strcpy(out + k, i < len ? "..." : "");
 }
 
 /* JSON text is UTF-8: a name that is not cannot be sent, and a worker
@@ -294,9 +293,8 @@ file_end(json_t *list, size_t i, size_t n)
 }
 
 /* grep's matches as path:line:text, except that a file whose matching
- * lines hold NUL bytes is one line, as rg says it; returns how many
- * matches there were. */
-static size_t
+ * lines hold NUL bytes is one line, as rg says it. */
+static void
 print_matches(json_t *list)
 {
 	size_t n = json_array_size(list), i, j, k, len;
@@ -329,7 +327,6 @@ print_matches(json_t *list)
 			putchar('\n');
 		}
 	}
-	return n;
 }
 
 static void

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <err.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,8 +101,8 @@ refused(struct ks_getopt *g, int c)
 			snprintf(g->why, sizeof(g->why), "--%s takes no value",
 			    o->name);
 		else
-			snprintf(g->why, sizeof(g->why), "unknown argument: -%c",
-			    optopt);
+			snprintf(g->why, sizeof(g->why),
+			    "unknown argument: -%c", optopt);
 		return;
 	}
 	for (o = g->opts; o->name != NULL; o++)
@@ -146,9 +147,13 @@ ks_applet_opt_next(struct ks_getopt *g)
 }
 
 int
-ks_applet_usage(const char *why, const char *usage)
+ks_applet_usage(const char *usage, const char *fmt, ...)
 {
-	warnx("%s", why);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
 	fputs(usage, stderr);
 	return KS_EXIT_USAGE;
 }

@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,21 +50,7 @@ static const char usage_text[] =
     "options may come anywhere before \"--\"; operands that begin with '-' "
     "go after it\n";
 
-static int
-usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* A usage error: the reason, then the usage; returns the exit status. */
-static int
-usage(const char *fmt, ...)
-{
-	char why[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	return ks_applet_usage(why, usage_text);
-}
+#define usage(...) ks_applet_usage(usage_text, __VA_ARGS__)
 
 /* Output errors (a full disk, a closed pipe) must not look like a
  * verdict. */
@@ -519,7 +504,7 @@ parse_opts(int argc, char **argv, struct opts *o, int *n, char ***ops)
 		}
 	}
 	if (c < 0)
-		return ks_applet_usage(g.why, usage_text);
+		return usage("%s", g.why);
 	*n = g.nops;
 	*ops = g.argv + 1;
 	return -1;

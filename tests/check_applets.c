@@ -39,7 +39,7 @@ static void
 setup(void)
 {
 	root = ks_tmpdir();
-	tmp = ks_tmpdir();		/* TMPDIR of the clients: their sockets */
+	tmp = ks_tmpdir();	/* TMPDIR of the clients: their sockets */
 	setenv("TMPDIR", tmp, 1);
 	unsetenv("KODA_FS_WORKER_BIN");
 	unsetenv("KODA_FS_WORKER_POLICY");
@@ -87,14 +87,16 @@ expect_run(const char *const *argv, const char *in, int code,
 	    n > 1 ? av[1] : "", st, code, err);
 	if (want_out != NULL) {
 		w = fill(want_out);
-		ck_assert_msg(strcmp(out, w) == 0, "%s %s: stdout\n%s\nwant\n%s",
-		    av[0], n > 1 ? av[1] : "", out, w);
+		ck_assert_msg(strcmp(out, w) == 0,
+		    "%s %s: stdout\n%s\nwant\n%s", av[0], n > 1 ? av[1] : "",
+		    out, w);
 		free(w);
 	}
 	if (want_err != NULL) {
 		w = fill(want_err);
-		ck_assert_msg(strcmp(err, w) == 0, "%s %s: stderr\n%s\nwant\n%s",
-		    av[0], n > 1 ? av[1] : "", err, w);
+		ck_assert_msg(strcmp(err, w) == 0,
+		    "%s %s: stderr\n%s\nwant\n%s", av[0], n > 1 ? av[1] : "",
+		    err, w);
 		free(w);
 	}
 	for (int i = 0; i < n; i++)
@@ -330,7 +332,8 @@ START_TEST(os_errors_name_the_path)
 {
 	expect_run((const char *[]){ "koda-sandbox", "host-client", "read",
 	    "%R/missing", NULL }, NULL, 1, "",
-	    "host-client: %R/missing: No such file or directory (os error 2)\n");
+	    "host-client: %R/missing: No such file or directory "
+	    "(os error 2)\n");
 	expect_run((const char *[]){ "koda-sandbox", "host-client", "--root",
 	    "%R", "edit", "%R/a.txt/x", "a", "b", NULL }, NULL, 1, "",
 	    "host-client: %R/a.txt/x: Not a directory (os error 20)\n");
@@ -339,7 +342,8 @@ START_TEST(os_errors_name_the_path)
 	    "read", "%R/missing", NULL }, NULL, 1,
 	    "{\"kind\":\"error\",\"code\":\"io\",\"message\":\"No such file or "
 	    "directory (os error 2)\"}\n",
-	    "host-client: %R/missing: No such file or directory (os error 2)\n");
+	    "host-client: %R/missing: No such file or directory "
+	    "(os error 2)\n");
 	/* A message that names the path already is left as it is. */
 	expect_run((const char *[]){ "koda-sandbox", "host-client", "--root",
 	    "%R", "edit", "%R/a.txt", "absent", "b", NULL }, NULL, 1, "",
@@ -737,10 +741,12 @@ START_TEST(home_comes_from_etc_passwd_without_home)
 	ck_assert(asprintf(&pw, "%s/passwd", tmp) > 0 &&
 	    asprintf(&tree, "%s/tree", tmp) > 0);
 	ks_putf("daemon:x:1:1::/usr/sbin:/bin/false\n", "%s", pw);
-	ck_assert(asprintf(&want, "root:x:0:0:root:%s/home:/bin/sh\n", tmp) > 0);
+	ck_assert(asprintf(&want, "root:x:0:0:root:%s/home:/bin/sh\n",
+	    tmp) > 0);
 	ks_putf(want, "%s", pw);
 	free(want);
-	ks_putf("[core]\n\texcludesFile = ~/ignore\n", "%s/home/.gitconfig", tmp);
+	ks_putf("[core]\n\texcludesFile = ~/ignore\n", "%s/home/.gitconfig",
+	    tmp);
 	ks_putf("*.skip\n", "%s/home/ignore", tmp);
 	ks_mkdirs(tree);
 	ks_putf("", "%s/.git/HEAD", tree);
@@ -794,7 +800,8 @@ START_TEST(binary_uses_no_nss_lookup)
 		    strstr(out, "getpwnam") != NULL ||
 		    strstr(out, "getgrgid") != NULL;
 	if (pclose(f) != 0)
-		ks_skip("binary_uses_no_nss_lookup", "nm cannot read the binary");
+		ks_skip("binary_uses_no_nss_lookup",
+		    "nm cannot read the binary");
 	else
 		ck_assert_int_eq(found, 0);
 	free(out);
@@ -826,8 +833,8 @@ run_make(const char *args)
 	int st;
 
 	ck_assert(asprintf(&cmd, "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL "
-	    "make -s --no-print-directory -C %s %s %s >/dev/null 2>&1", src, mode,
-	    args) > 0);
+	    "make -s --no-print-directory -C %s %s %s >/dev/null 2>&1", src,
+	    mode, args) > 0);
 	st = system(cmd);
 	free(cmd);
 	free(src);
@@ -867,7 +874,8 @@ entries(const char *dir)
 	if (d == NULL)
 		return -1;
 	while ((e = readdir(d)) != NULL)
-		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+		n += strcmp(e->d_name, ".") != 0 &&
+		    strcmp(e->d_name, "..") != 0;
 	closedir(d);
 	return n;
 }
@@ -971,6 +979,35 @@ START_TEST(demo_tells_what_each_step_shows)
 }
 END_TEST
 
+/* man formats the pages of the applets without a troff warning. */
+START_TEST(man_pages_format_without_warnings)
+{
+	static const char *const pages[] = { "man/koda-sandbox.1",
+	    "man/koda-fs-worker.1" };
+	char *src = source_dir(), *cmd, *out = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+
+	if (system("man --version >/dev/null 2>&1") != 0) {
+		ks_skip("man_pages_format_without_warnings", "no man(1) here");
+		free(src);
+		return;
+	}
+	for (size_t i = 0; i < NELEM(pages); i++) {
+		ck_assert(asprintf(&cmd, "MANWIDTH=80 man --warnings -l %s/%s "
+		    "2>&1 >/dev/null", src, pages[i]) > 0);
+		ck_assert((f = popen(cmd, "r")) != NULL);
+		n = getline(&out, &cap, f);
+		ck_assert_msg(n <= 0, "%s: %s", pages[i], out);
+		ck_assert_int_eq(pclose(f), 0);
+		free(cmd);
+	}
+	free(out);
+	free(src);
+}
+END_TEST
+
 Suite *
 applets_suite(void)
 {
@@ -999,13 +1036,15 @@ applets_suite(void)
 	    0, NELEM(forwarded));
 	tcase_add_test(hc, worker_dies_with_its_host);
 	tcase_add_test(hc, bare_worker_name_is_looked_up_in_path);
-	tcase_add_loop_test(hc, names_that_are_not_utf8_are_refused_before_sending,
-	    0, NELEM(not_utf8));
+	tcase_add_loop_test(hc,
+	    names_that_are_not_utf8_are_refused_before_sending, 0,
+	    NELEM(not_utf8));
 	tcase_add_test(hc, utf8_names_and_a_non_utf8_working_directory);
 	tcase_add_test(hc, home_comes_from_etc_passwd_without_home);
 	tcase_add_test(hc, binary_uses_no_nss_lookup);
 	tcase_add_test(hc, make_install_and_uninstall);
 	tcase_add_test(hc, demo_tells_what_each_step_shows);
+	tcase_add_test(hc, man_pages_format_without_warnings);
 	suite_add_tcase(s, hc);
 	return s;
 }
