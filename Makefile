@@ -44,7 +44,7 @@ SRC = src/err.c src/log.c src/frame.c src/content.c src/proto.c src/encode.c \
 	src/rx/rxlit.c src/rx/rxsize.c src/rx/rx.c \
 	src/grep.c src/fsops.c src/fsread.c \
 	src/ranged.c src/upload.c src/listdir.c src/lists.c src/serve.c \
-	src/confine.c src/client.c
+	src/confine.c src/client.c src/pool.c
 APPLETS = applets/main.c applets/host_client.c applets/policy_check.c \
 	applets/worker.c
 TESTS = tests/check_main.c tests/check_err.c tests/check_frame.c \
@@ -55,7 +55,7 @@ TESTS = tests/check_main.c tests/check_err.c tests/check_frame.c \
 	tests/check_client.c tests/check_golden.c tests/testlib.c \
 	tests/check_fault.c tests/check_traversal.c tests/check_readrace.c \
 	tests/check_applets.c tests/check_extend.c tests/check_verdict.c \
-	tests/check_encode.c
+	tests/check_encode.c tests/check_pool.c
 MAN = man/koda-sandbox.1 man/koda-fs-worker.1 man/koda-sandbox-policy.5 \
 	man/koda-sandbox-protocol.7
 LINKS = koda-fs-worker
@@ -208,10 +208,16 @@ $(BENCH_O)/floor $(BENCH_O)/mktree: $(BENCH_O)/%: tests/bench/%.c \
 $(BENCH_O)/nop: tests/bench/nop.c | $(BENCH_O)
 	$(CC) $(KS_CPPFLAGS) -std=c11 $(OPT) $(WARN) -static -o $@ $<
 
+# The pool's figures come from a program on the client API.
+$(BENCH_O)/poolbench: tests/bench/poolbench.c $(LIB) | $(BENCH_O)
+	$(CC) $(ALL_CFLAGS) -iquote src -o $@ tests/bench/poolbench.c $(LIB) \
+		$(ALL_LDFLAGS) $(LIBS)
+
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@$(MAKE) --no-print-directory all $(BENCH_BIN) $(BENCH_O)/poolbench
 	./$(BENCH_O)/bench $(CURDIR)/$(O)/koda-fs-worker $(CURDIR)/$(BIN) \
 		$(CURDIR)/$(BENCH_O)
+	./$(BENCH_O)/poolbench $(CURDIR)/$(BIN) $(CURDIR)
 
 .PHONY: bench
 

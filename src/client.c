@@ -623,3 +623,12 @@ ks_client_pid(const struct ks_client *c)
 {
 	return c->pid > 0 ? c->pid : 0;
 }
+
+bool
+ks_client_idle_ok(const struct ks_client *c)
+{
+	struct pollfd pfd = { c->fd, POLLIN, 0 };
+
+	/* An idle worker sends nothing: anything to read is its end. */
+	return c->fd >= 0 && poll(&pfd, 1, 0) == 0;
+}

@@ -7,6 +7,7 @@
 #ifndef KS_CLIENT_H
 #define KS_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -65,6 +66,11 @@ int ks_client_call(struct ks_client *c, const char *req, size_t len,
  * is fine.
  */
 int ks_client_close(struct ks_client *c);
+
+/* True when an idle connection shows nothing from the worker: no reply
+ * pending, no end of stream (a worker that died shows one). One poll(2),
+ * no round trip. */
+bool ks_client_idle_ok(const struct ks_client *c);
 
 /* The socket path, and the worker's pid (0 when not spawned here). */
 const char *ks_client_socket(const struct ks_client *c);

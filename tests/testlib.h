@@ -35,6 +35,7 @@ Suite *applets_suite(void);
 Suite *extend_suite(void);
 Suite *verdict_suite(void);
 Suite *encode_suite(void);
+Suite *pool_suite(void);
 
 /* Check has no skip status: print "skipped: NAME: WHY" and count it. */
 void ks_skip(const char *name, const char *why);
