@@ -30,7 +30,7 @@
 #include "err.h"
 #include "proto.h"
 #include "glob.h"
-#include "ignore.h"
+#include "ignore/ignore.h"
 #include "lookup.h"
 #include "path.h"
 #include "rx/rx.h"

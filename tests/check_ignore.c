@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ignore.h"
+#include "ignore/ignore.h"
 #include "testlib.h"
 #include "walk.h"
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "ignfile.h"
+#include "ignore/ignfile.h"
 
 static const char *const fixed[] = {
 	"a", "a.o", "a.log", "root/a.c", "root/sub/x.c", "./b/c", ".env",
