@@ -474,71 +474,6 @@ rx_setup(struct ks_rx *rx, struct em *e, char *why, size_t whylen)
 	return 0;
 }
 
-/*
- * How common byte b is in source code and text, higher more common: the
- * prefilter looks for a literal's rarest byte with memchr, as ripgrep
- * does, rather than for the whole literal. Lower-case letters follow
- * English frequency (etaoinshrdlcumwfgypbvkjxqz).
- */
-static int
-commonness(unsigned char b)
-{
-	static const char order[] = "etaoinshrdlcumwfgypbvkjxqz";
-	const char *at;
-
-	if (b == ' ' || b == '\n' || b == '\t')
-		return 255;
-	if (b >= 'a' && b <= 'z' && (at = strchr(order, b)) != NULL)
-		return 220 - 5 * (int)(at - order);
-	if (b == '_' || b == '(' || b == ')' || b == ';' || b == ',' ||
-	    b == '.' || b == '=' || b == '"' || b == '/' || b == '*')
-		return 150;
-	if (b >= '0' && b <= '9')
-		return 110;
-	if (b >= 'A' && b <= 'Z')
-		return 90;
-	if (b < 0x80)
-		return 60;
-	return 40;
-}
-
-/* The index of the rarest byte of lit[0..n). */
-static size_t
-rarest(const char *lit, size_t n)
-{
-	size_t best = 0;
-
-	for (size_t i = 1; i < n; i++)
-		if (commonness((unsigned char)lit[i]) <
-		    commonness((unsigned char)lit[best]))
-			best = i;
-	return best;
-}
-
-/* The first lit in buf[from..n): memchr for its rarest byte, then a
- * compare where it stands; NULL when there is none. */
-static const char *
-find_lit(const struct ks_rx *rx, const char *buf, size_t n, size_t from)
-{
-	const char *p, *q, *start;
-	size_t left;
-
-	if (rx->litlen == 0)
-		return buf + from;
-	if (n - from < rx->litlen)
-		return NULL;
-	p = buf + from + rx->rare;
-	left = n - from - rx->litlen + 1;
-	while (left > 0 && (q = memchr(p, rx->lit[rx->rare], left)) != NULL) {
-		start = q - rx->rare;
-		if (memcmp(start, rx->lit, rx->litlen) == 0)
-			return start;
-		left -= (size_t)(q - p) + 1;
-		p = q + 1;
-	}
-	return NULL;
-}
-
 /* The prefilter: memchr and a compare for one case-sensitive run,
  * PCRE2 else. */
 static int
@@ -555,7 +490,7 @@ rx_literal(struct ks_rx *rx, const struct ks_rxlit *l, char *why, size_t whylen)
 			return -ENOMEM;
 		for (j = 0, k = l->first[0]; j < l->len[0]; j++, k = k->next)
 			rx->litlen += u8enc(k->lo, rx->lit + rx->litlen);
-		rx->rare = rarest(rx->lit, rx->litlen);
+		rx->rare = ks_rxlit_rarest(rx->lit, rx->litlen);
 		return 0;
 	}
 	str(&e, "(?:");
@@ -599,7 +534,7 @@ ks_rx_scan(struct ks_rx *rx, const char *buf, size_t n, size_t from)
 	int rc;
 
 	if (rx->lit != NULL) {
-		p = find_lit(rx, buf, n, from);
+		p = ks_rxlit_find(rx->lit, rx->litlen, rx->rare, buf, n, from);
 		return p != NULL ? p - buf : (long long)n;
 	}
 	if (rx->litcode == NULL)

@@ -6,6 +6,9 @@
  * its class grammar (nested classes, &&, --, ~~, [:name:]). It recurses
  * where the original keeps a stack, so nesting is cut at the original's
  * nest limit before the C stack could suffer.
+ *
+ * Past the ~600-line guide on purpose: it follows parse.rs function by
+ * function, which is what lets a reader check it against the original.
  */
 #include "rxlex.h"
 

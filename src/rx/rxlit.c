@@ -3,7 +3,8 @@
  * prefilter: the longest run of literal characters of a concatenation
  * (through groups and repetitions that happen at least once), or one
  * run per branch of an alternation. A run under (?i) is marked so; the
- * caller searches it caselessly.
+ * caller searches it caselessly. And the search of one run in a buffer:
+ * memchr for its rarest byte, as ripgrep does, then a compare.
  */
 #include "rxlit.h"
 
@@ -120,4 +121,67 @@ void
 ks_rxlit_required(const struct ks_rx_node *root, struct ks_rxlit *out)
 {
 	*out = required(root);
+}
+
+/*
+ * How common byte b is in source code and text, higher more common: the
+ * prefilter looks for a literal's rarest byte with memchr, as ripgrep
+ * does, rather than for the whole literal. Lower-case letters follow
+ * English frequency (etaoinshrdlcumwfgypbvkjxqz).
+ */
+static int
+commonness(unsigned char b)
+{
+	static const char order[] = "etaoinshrdlcumwfgypbvkjxqz";
+	const char *at;
+
+	if (b == ' ' || b == '\n' || b == '\t')
+		return 255;
+	if (b >= 'a' && b <= 'z' && (at = strchr(order, b)) != NULL)
+		return 220 - 5 * (int)(at - order);
+	if (b == '_' || b == '(' || b == ')' || b == ';' || b == ',' ||
+	    b == '.' || b == '=' || b == '"' || b == '/' || b == '*')
+		return 150;
+	if (b >= '0' && b <= '9')
+		return 110;
+	if (b >= 'A' && b <= 'Z')
+		return 90;
+	if (b < 0x80)
+		return 60;
+	return 40;
+}
+
+size_t
+ks_rxlit_rarest(const char *lit, size_t n)
+{
+	size_t best = 0;
+
+	for (size_t i = 1; i < n; i++)
+		if (commonness((unsigned char)lit[i]) <
+		    commonness((unsigned char)lit[best]))
+			best = i;
+	return best;
+}
+
+const char *
+ks_rxlit_find(const char *lit, size_t litlen, size_t rare, const char *buf,
+    size_t n, size_t from)
+{
+	const char *p, *q, *start;
+	size_t left;
+
+	if (litlen == 0)
+		return buf + from;
+	if (n - from < litlen)
+		return NULL;
+	p = buf + from + rare;
+	left = n - from - litlen + 1;
+	while (left > 0 && (q = memchr(p, lit[rare], left)) != NULL) {
+		start = q - rare;
+		if (memcmp(start, lit, litlen) == 0)
+			return start;
+		left -= (size_t)(q - p) + 1;
+		p = q + 1;
+	}
+	return NULL;
 }
