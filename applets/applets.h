@@ -69,9 +69,10 @@ void ks_applet_opt_init(struct ks_getopt *g, int argc, char **argv,
  */
 int ks_applet_opt_next(struct ks_getopt *g);
 
-/* A usage error: "APPLET: why" and the usage text on stderr; returns
- * KS_EXIT_USAGE. */
-int ks_applet_usage(const char *why, const char *usage);
+/* A usage error: "APPLET: REASON" (printf-formatted) and the usage text
+ * on stderr; returns KS_EXIT_USAGE. */
+int ks_applet_usage(const char *usage, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* -h/--help: the usage text on stdout; returns the exit status (1 when
  * standard output cannot be written). */

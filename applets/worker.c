@@ -45,7 +45,6 @@ static int
 parse_args(int argc, char **argv, struct args *a)
 {
 	struct ks_getopt g;
-	char why[300];
 	int c;
 
 	ks_applet_opt_init(&g, argc, argv, opts);
@@ -64,12 +63,10 @@ parse_args(int argc, char **argv, struct args *a)
 		}
 	}
 	if (c < 0)
-		return ks_applet_usage(g.why, usage_text);
-	if (g.nops > 0) {
-		snprintf(why, sizeof(why), "unknown argument: %.200s",
+		return ks_applet_usage(usage_text, "%s", g.why);
+	if (g.nops > 0)
+		return ks_applet_usage(usage_text, "unknown argument: %s",
 		    g.argv[1]);
-		return ks_applet_usage(why, usage_text);
-	}
 	return -1;
 }
 
