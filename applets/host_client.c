@@ -108,7 +108,7 @@ escape_bytes(const char *s, char *out, size_t size)
 			k += n;
 		}
 	}
-	strcpy(out + k, i < len ? "..." : "");
+	snprintf(out + k, size - k, "%s", i < len ? "..." : "");
 }
 
 /* JSON text is UTF-8: a name that is not cannot be sent, and a worker
@@ -619,8 +619,8 @@ take_request(struct request *r, const struct opts *o, int n, char **ops)
 	r->argv = ops;
 	if ((r->cmd = command_find(ops[0])) == NULL) {
 		snprintf(alt, sizeof(alt), "%.60s", ops[0]);
-		for (char *s = alt; *s != '\0'; s++)
-			*s = *s == '_' ? '-' : *s;
+		for (char *s = alt; (s = strchr(s, '_')) != NULL; s++)
+			*s = '-';
 		return command_find(alt) != NULL ? usage("unknown request: %s "
 		    "(did you mean %s?)", ops[0], alt) :
 		    usage("unknown request: %s", ops[0]);
@@ -794,8 +794,8 @@ host_client_main(int argc, char **argv)
 	struct ks_client *c;
 	int rc, frc;
 
-	if ((rc = parse(argc, argv, &o, &r)) >= 0)
-		return rc;
+	if ((rc = parse(argc, argv, &o, &r)) >= 0 || r.cmd == NULL)
+		return rc >= 0 ? rc : KS_EXIT_USAGE;
 	if (o.policy_file != NULL && load_policy(&o) < 0) {
 		rc = KS_EXIT_USAGE;
 		goto out;

@@ -58,7 +58,7 @@ ks_applet_opt_init(struct ks_getopt *g, int argc, char **argv,
 	/* "-": operands are returned in order, whatever POSIXLY_CORRECT
 	 * says; ":": a missing value is told apart from an unknown option. */
 	s = stpcpy(g->shorts, "-:");
-	for (n = 0; opts[n].name != NULL && n < KS_OPT_MAX; n++) {
+	for (n = 0; n < KS_OPT_MAX && opts[n].name != NULL; n++) {
 		g->longs[n] = (struct option){ opts[n].name, opts[n].value !=
 		    NULL ? required_argument : no_argument, NULL, opts[n].key };
 		if (opts[n].key < 0x80 && isalnum(opts[n].key)) {

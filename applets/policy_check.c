@@ -564,8 +564,8 @@ int
 policy_check_main(int argc, char **argv)
 {
 	struct opts o = { 0 };
-	char **ops;
-	int n, rc;
+	char **ops = NULL;
+	int n = 0, rc;
 
 	if ((rc = parse_opts(argc, argv, &o, &n, &ops)) >= 0)
 		return rc;

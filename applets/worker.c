@@ -160,7 +160,7 @@ accept_one(const char *path)
 		warnx("--socket %s: path too long", path);
 		return -1;
 	}
-	strcpy(sa.sun_path, path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	if ((ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
 		warn("--socket %s: socket", path);
 		return -1;

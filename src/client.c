@@ -155,9 +155,10 @@ find_in_path(const char *name, char **out, struct ks_err *err)
 		if (*end == '\0')
 			break;
 	}
-	return ks_err_set(err, ENOENT, KS_CODE_INTERNAL, "worker %s: not "
-	    "found in PATH (a name without a slash is looked up there; give a "
-	    "path such as ./%s for another place)", name, name);
+	ks_err_set(err, ENOENT, KS_CODE_INTERNAL, "worker %s: not found in "
+	    "PATH (a name without a slash is looked up there; give a path such "
+	    "as ./%s for another place)", name, name);
+	return -ENOENT;
 }
 
 /* The worker's command line: BIN (or this executable as
@@ -179,8 +180,10 @@ build_argv(const struct ks_client_opts *o, const char *sock, char **path,
 	} else if (find_in_path(bin, path, err) < 0) {
 		return -ENOENT;
 	}
-	if (*path == NULL)
-		return ks_err_os(err, ENOMEM);
+	if (*path == NULL) {
+		ks_err_os(err, ENOMEM);
+		return -ENOMEM;
+	}
 	argv[n++] = bin != NULL ? bin : "koda-fs-worker";
 	argv[n++] = "--socket";
 	argv[n++] = sock;
@@ -274,7 +277,7 @@ connect_sock(const char *path, int ms, int *out, struct ks_err *err)
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return ks_err_set(err, ENAMETOOLONG, KS_CODE_INTERNAL,
 		    "socket path too long: %s", path);
-	strcpy(sa.sun_path, path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	for (;;) {
 		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 			return ks_err_set(err, errno, KS_CODE_INTERNAL,
@@ -384,7 +387,7 @@ ks_client_spawn(const struct ks_client_opts *o, struct ks_client **out,
     struct ks_err *err)
 {
 	struct ks_strv env = { 0 };
-	const char *argv[7];
+	const char *argv[7] = { NULL };
 	const char *tmp = getenv("TMPDIR");
 	char *sock = NULL, *path = NULL;
 	int pfd[2] = { -1, -1 }, efd[2] = { -1, -1 }, fd = -1, rc;
