@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -16,6 +17,7 @@
 #include "applets.h"
 #include "../src/confine.h"
 #include "../src/err.h"
+#include "../src/audit.h"
 #include "../src/fsops.h"
 #include "../src/log.h"
 #include "../src/policy.h"
@@ -74,16 +76,26 @@ static int
 load_policy(struct ks_policy *p)
 {
 	const char *json = getenv("KODA_FS_WORKER_POLICY");
+	struct ks_strv unknown = { 0 };
+	char text[512];
 	struct ks_err e;
 
 	if (json == NULL) {
 		ks_policy_init(p);
 		return 0;
 	}
-	if (ks_policy_parse(json, strlen(json), p, NULL, NULL, &e) < 0) {
+	if (ks_policy_parse(json, strlen(json), p, NULL, &unknown, &e) < 0) {
 		warnx("KODA_FS_WORKER_POLICY is not a valid policy: %s", e.msg);
+		ks_strv_free(&unknown);
 		return -1;
 	}
+	/* Accepted, as the reference accepts them (a newer host may send
+	 * newer fields), but a typo must not pass without a word. */
+	for (size_t i = 0; i < unknown.n; i++) {
+		ks_policy_unknown_text(unknown.v[i], text, sizeof(text));
+		ks_log(KS_LOG_WARN, "%s", text);
+	}
+	ks_strv_free(&unknown);
 	return 0;
 }
 
@@ -214,6 +226,8 @@ worker_main(int argc, char **argv)
 
 	if ((rc = parse_args(argc, argv, &a)) >= 0)
 		return rc;
+	/* ps and pgrep find it by this name, however it was started. */
+	(void)prctl(PR_SET_NAME, "koda-fs-worker", 0, 0, 0);
 	/* A vanished peer or a file-size limit must be an error value,
 	 * never a signal that kills the worker mid-reply. */
 	signal(SIGPIPE, SIG_IGN);
@@ -226,6 +240,19 @@ worker_main(int argc, char **argv)
 		rc = KS_EXIT_FAIL;
 		goto out;
 	}
+	/* The audit log may lie outside every writable area: opened now,
+	 * before confinement, and before "ready" so that a bad one fails
+	 * the start. */
+	if (ks_audit_open(&fs.audit, getenv("KODA_FS_WORKER_AUDIT"),
+	    getenv("KODA_FS_WORKER_AUDIT_LEVEL"), &e) < 0) {
+		warnx("KODA_FS_WORKER_AUDIT: %s", e.msg);
+		rc = KS_EXIT_FAIL;
+		goto out;
+	}
+	if (a.root == NULL)
+		ks_log(KS_LOG_WARN, "no --root: legacy mode, writes are limited "
+		    "only by the absolute deny list (koda's credential "
+		    "database, critical system paths, git config)");
 	if (a.socket != NULL && (in = out = accept_one(a.socket)) < 0) {
 		rc = KS_EXIT_FAIL;
 		goto out;

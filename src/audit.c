@@ -38,9 +38,10 @@ open_spec(const char *spec)
 	long n;
 	int fl;
 
+	/* A FIFO named by path must not stall a request either. */
 	if (strncmp(spec, "fd:", 3) != 0)
 		return open(spec, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-		    O_NOCTTY, 0600);
+		    O_NOCTTY | O_NONBLOCK, 0600);
 	errno = 0;
 	n = strtol(spec + 3, &end, 10);
 	if (errno != 0 || end == spec + 3 || *end != '\0' || n < 0 ||

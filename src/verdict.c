@@ -106,6 +106,26 @@ check_protected(const struct ks_policy_ctx *ctx, const char *path,
 	return 0;
 }
 
+/* For the audit's rule: path, taken as text, lies in the root, so a
+ * link on its way led it out (the reply is the reference's either way). */
+static bool
+led_out(const struct ks_policy_ctx *ctx, const char *path)
+{
+	char *lex, *root;
+	bool in;
+
+	if (path[0] != '/' || (lex = ks_path_normalize(path)) == NULL)
+		return false;
+	if ((root = ks_path_normalize(ctx->root)) == NULL) {
+		free(lex);
+		return false;
+	}
+	in = ks_path_beneath(lex, root);
+	free(lex);
+	free(root);
+	return in;
+}
+
 /*
  * Item 3 for one candidate: where it resolves must be writable. known is
  * the candidate's resolution when the caller has it already (the path
@@ -134,6 +154,8 @@ check_candidate(const struct ks_policy_ctx *ctx, const char *path,
 	outside = !inside && (carved || !ks_path_beneath_any(r, &p->allow_write));
 	if (outside && carved && ks_path_beneath_any(r, &p->allow_write))
 		rule = "deny_write_within_allow";
+	else if (outside && !hop && led_out(ctx, cand))
+		rule = "symlink_chain";
 	free(res);
 	if (outside)
 		return deny(err, rule, "write denied: '%s' is outside "

@@ -36,6 +36,7 @@ Suite *extend_suite(void);
 Suite *verdict_suite(void);
 Suite *encode_suite(void);
 Suite *pool_suite(void);
+Suite *audit_suite(void);
 
 /* Check has no skip status: print "skipped: NAME: WHY" and count it. */
 void ks_skip(const char *name, const char *why);
@@ -85,6 +86,8 @@ struct ks_proc {
  * Starts `ks_bin()` as koda-fs-worker with argv (NULL-terminated, argv[0]
  * excluded) and env entries ("NAME=VALUE", NULL-terminated; added to a
  * clean environment holding PATH and HOME). uid_drop: run it as 65534.
+ * No descriptor of the caller is inherited but 0-2 and, when the
+ * variable KS_KEEP_FD is set, that one.
  */
 void ks_spawn(struct ks_proc *p, const char *const *argv,
     const char *const *env, bool uid_drop);
