@@ -42,7 +42,7 @@ struct ks_opt {
 /* Keys of the options every applet has; long-only keys start above. */
 #define KS_OPT_HELP 'h'
 #define KS_OPT_VERSION 0x100
-#define KS_OPT_MAX 16
+#define KS_OPT_MAX 32
 
 /* One parse of argv; fill with ks_applet_opt_init. */
 struct ks_getopt {

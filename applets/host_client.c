@@ -26,17 +26,22 @@ static const char usage_text[] =
     "usage: koda-sandbox host-client [--root DIR] [--policy FILE|-] "
     "[--worker BIN]\n"
     "         [--proxy-port N] [--connect SOCK] [--json] REQUEST [ARGS]\n"
-    "requests: ping | read PATH [--max-bytes N] | write PATH | "
-    "edit PATH OLD NEW |\n"
-    "          glob PATTERN [ROOT] | grep PATTERN ROOT [--include "
-    "GLOB] | stat PATH |\n"
-    "          get-env NAME... | shutdown | batch\n"
+    "         [--audit FILE] [--strict]\n"
+    "requests: ping | read PATH [--max-bytes N] [--offset N] [--line N] "
+    "[--lines N] |\n"
+    "          write PATH | edit PATH OLD NEW [--all] | ls PATH |\n"
+    "          glob PATTERN [ROOT] | grep PATTERN ROOT [--include GLOB] "
+    "[-i] [-F] [-m N] |\n"
+    "          stat PATH | get-env NAME... | shutdown | batch\n"
     "options may come anywhere before \"--\"; operands that begin with '-' "
     "go after it\n";
 
 struct opts {
 	const char *root, *policy_file, *worker, *connect;
 	const char *max_bytes, *include;
+	const char *offset, *line, *lines, *max_count, *audit;
+	bool all, icase, fixed, strict;
+	char *audit_env;	/* KODA_FS_WORKER_AUDIT=... for the worker */
 	int proxy_port;
 	bool json;
 	char *policy;		/* the policy text, read from policy_file */
@@ -49,7 +54,14 @@ struct request {
 	int argc;
 	char **argv;		/* argv[0]: the request's name */
 	char cwd[4096];		/* glob's default ROOT */
+	unsigned char *data;	/* write: standard input */
+	size_t dlen;
 };
+
+/* A write larger than this goes in parts (write_part): one frame holds
+ * 262,137 bytes whatever they are. */
+#define WRITE_PART (192u << 10)
+#define WRITE_PART_REPLY "{\"kind\":\"write_part\""
 
 /* A request name: its wire kind and which field each operand fills. */
 struct command {
@@ -70,16 +82,32 @@ static char sig_sock[128];
 static int
 load_policy(struct opts *o)
 {
+	struct ks_strv unknown = { 0 };
 	struct ks_policy p;
 	struct ks_err e;
+	char text[512];
 	size_t len;
+	bool bad;
 
 	if ((o->policy = ks_read_file(o->policy_file, &len)) == NULL) {
 		warn("--policy %s", o->policy_file);
 		return -1;
 	}
-	if (ks_policy_parse(o->policy, len, &p, NULL, NULL, &e) < 0) {
+	if (ks_policy_parse(o->policy, len, &p, NULL, &unknown, &e) < 0) {
 		warnx("--policy %s: %s", o->policy_file, e.msg);
+		ks_strv_free(&unknown);
+		return -1;
+	}
+	/* The worker accepts unknown keys (and warns); --strict refuses. */
+	for (size_t i = 0; i < unknown.n; i++) {
+		ks_policy_unknown_text(unknown.v[i], text, sizeof(text));
+		warnx("--policy %s: %s%s", o->policy_file, text, o->strict ?
+		    " (--strict: refused)" : "");
+	}
+	bad = o->strict && unknown.n > 0;
+	ks_strv_free(&unknown);
+	if (bad) {
+		ks_policy_free(&p);
 		return -1;
 	}
 	if (p.has_mitm && (o->ca_bundle = strdup(p.mitm_ca_bundle)) == NULL)
@@ -156,6 +184,7 @@ static const struct command commands[] = {
 	    { "PATTERN", "ROOT" } },
 	{ "grep", "grep", 2, 2, "PATTERN ROOT", { "pattern", "root" },
 	    { "PATTERN", "ROOT" } },
+	{ "ls", "list_dir", 1, 1, "PATH", { "path" }, { "PATH" } },
 	{ "ping", "ping", 0, 0, "", { NULL }, { NULL } },
 	{ "read", "read", 1, 1, "PATH", { "path" }, { "PATH" } },
 	{ "shutdown", "shutdown", 0, 0, "", { NULL }, { NULL } },
@@ -173,37 +202,61 @@ command_find(const char *name)
 	return NULL;
 }
 
-/* read's max_bytes, a byte count. */
+/* A number field from option opt's value v (NULL: none). */
 static int
-put_max(struct ks_buf *b, const char *max)
+put_u64(struct ks_buf *b, const char *field, const char *opt, const char *v)
 {
-	unsigned long long v;
+	unsigned long long n;
 	char *end;
 
+	if (v == NULL)
+		return 0;
 	errno = 0;
-	v = strtoull(max, &end, 10);
-	if (errno != 0 || *end != '\0' || *max == '-' || *max == '\0') {
-		usage("--max-bytes %s: not a byte count", max);
+	n = strtoull(v, &end, 10);
+	if (errno != 0 || *end != '\0' || *v == '-' || *v == '\0') {
+		usage("%s %s: not a %s", opt, v, strcmp(field, "max_bytes") ==
+		    0 ? "byte count" : "number");
 		return -2;
 	}
-	return ks_json_raw(b, ",\"max_bytes\":") < 0 ||
-	    ks_json_u64(b, v) < 0 ? -1 : 0;
+	return ks_json_raw(b, ",\"") < 0 || ks_json_raw(b, field) < 0 ||
+	    ks_json_raw(b, "\":") < 0 || ks_json_u64(b, n) < 0 ? -1 : 0;
 }
 
-/* write's content: all of standard input. */
+/* read's range options. */
 static int
-put_stdin(struct ks_buf *b)
+put_read(struct ks_buf *b, const struct opts *o)
 {
-	size_t len;
-	char *data;
 	int rc;
 
-	if ((data = ks_read_file("-", &len)) == NULL)
-		err(KS_EXIT_TRANSPORT, "reading stdin");
-	rc = ks_json_raw(b, ",\"content\":") < 0 ||
-	    ks_json_bytes(b, (unsigned char *)data, len) < 0 ? -1 : 0;
-	free(data);
-	return rc;
+	if ((rc = put_u64(b, "max_bytes", "--max-bytes", o->max_bytes)) < 0 ||
+	    (rc = put_u64(b, "offset", "--offset", o->offset)) < 0 ||
+	    (rc = put_u64(b, "line", "--line", o->line)) < 0)
+		return rc;
+	return put_u64(b, "lines", "--lines", o->lines);
+}
+
+/* grep's options. */
+static int
+put_grep(struct ks_buf *b, const struct opts *o)
+{
+	int rc;
+
+	if (o->include != NULL && (rc = put_field(b, "include",
+	    "--include GLOB", o->include)) < 0)
+		return rc;
+	if ((o->icase && ks_json_raw(b, ",\"case_insensitive\":true") < 0) ||
+	    (o->fixed && ks_json_raw(b, ",\"fixed_strings\":true") < 0))
+		return -1;
+	return put_u64(b, "max_matches", "-m", o->max_count);
+}
+
+/* write's content: all of standard input (read before the request is
+ * built; a large one goes in parts). */
+static int
+put_stdin(struct ks_buf *b, const struct request *r)
+{
+	return ks_json_raw(b, ",\"content\":") < 0 ||
+	    ks_json_bytes(b, r->data, r->dlen) < 0 ? -1 : 0;
 }
 
 /* get_env's names: every operand. */
@@ -236,16 +289,18 @@ put_fields(struct ks_buf *b, const struct request *r, const struct opts *o)
 		if ((rc = put_field(b, c->fields[i - 1], c->labels[i - 1],
 		    r->argv[i])) < 0)
 			return rc;
-	if (strcmp(k, "read") == 0 && o->max_bytes != NULL)
-		rc = put_max(b, o->max_bytes);
+	if (strcmp(k, "read") == 0)
+		rc = put_read(b, o);
 	else if (strcmp(k, "write") == 0)
-		rc = put_stdin(b);
+		rc = put_stdin(b, r);
+	else if (strcmp(k, "edit") == 0 && o->all)
+		rc = ks_json_raw(b, ",\"replace_all\":true") < 0 ? -1 : 0;
 	else if (strcmp(k, "get_env") == 0)
 		rc = put_names(b, r);
 	else if (strcmp(k, "glob") == 0 && r->argc == 2)
 		rc = put_field(b, "root", "the working directory", r->cwd);
-	else if (strcmp(k, "grep") == 0 && o->include != NULL)
-		rc = put_field(b, "include", "--include GLOB", o->include);
+	else if (strcmp(k, "grep") == 0)
+		rc = put_grep(b, o);
 	return rc;
 }
 
@@ -354,6 +409,24 @@ print_env(json_t *reply, const struct request *r)
 	}
 }
 
+/* ls: "TYPE SIZE NAME" per entry. */
+static void
+print_entries(json_t *list)
+{
+	json_t *e;
+	size_t i, n;
+	const char *name;
+
+	json_array_foreach(list, i, e) {
+		name = str(e, "name", &n);
+		printf("%-12s %10lld ", json_string_value(json_object_get(e,
+		    "type")), (long long)json_integer_value(json_object_get(e,
+		    "size")));
+		out(name, n);
+		putchar('\n');
+	}
+}
+
 /* Prints a success reply the way a person reads it. */
 static void
 print_plain(json_t *reply, const char *kind, const struct request *r)
@@ -374,6 +447,18 @@ print_plain(json_t *reply, const char *kind, const struct request *r)
 		print_stat(reply);
 	else if (strcmp(kind, "get_env") == 0)
 		print_env(reply, r);
+	else if (strcmp(kind, "list_dir") == 0)
+		print_entries(json_object_get(reply, "entries"));
+	if (strcmp(kind, "read") == 0 && json_is_false(json_object_get(reply,
+	    "eof")) && json_object_get(reply, "next_line") != NULL)
+		warnx("more follows: --offset %lld --line %lld", (long long)
+		    json_integer_value(json_object_get(reply, "next_offset")),
+		    (long long)json_integer_value(json_object_get(reply,
+		    "next_line")));
+	else if (strcmp(kind, "read") == 0 && json_is_false(json_object_get(
+	    reply, "eof")))
+		warnx("more follows: --offset %lld", (long long)
+		    json_integer_value(json_object_get(reply, "next_offset")));
 	if (json_is_true(json_object_get(reply, "truncated")))
 		warnx("more results than fit in one reply: the list is cut");
 }
@@ -545,18 +630,28 @@ batch(struct ks_client *c)
 
 enum {
 	OPT_ROOT = 0x200, OPT_POLICY, OPT_WORKER, OPT_PROXY, OPT_CONNECT,
-	OPT_JSON, OPT_MAX_BYTES, OPT_INCLUDE,
+	OPT_JSON, OPT_MAX_BYTES, OPT_INCLUDE, OPT_OFFSET, OPT_LINE, OPT_LINES,
+	OPT_ALL, OPT_AUDIT, OPT_STRICT,
 };
 
 static const struct ks_opt options[] = {
+	{ "all", OPT_ALL, NULL },
+	{ "audit", OPT_AUDIT, "a file" },
 	{ "connect", OPT_CONNECT, "a socket" },
+	{ "fixed-strings", 'F', NULL },
 	{ "help", KS_OPT_HELP, NULL },
+	{ "ignore-case", 'i', NULL },
 	{ "include", OPT_INCLUDE, "a glob" },
 	{ "json", OPT_JSON, NULL },
+	{ "line", OPT_LINE, "a number" },
+	{ "lines", OPT_LINES, "a number" },
 	{ "max-bytes", OPT_MAX_BYTES, "a number" },
+	{ "max-count", 'm', "a number" },
+	{ "offset", OPT_OFFSET, "a number" },
 	{ "policy", OPT_POLICY, "a file" },
 	{ "proxy-port", OPT_PROXY, "a port" },
 	{ "root", OPT_ROOT, "a path" },
+	{ "strict", OPT_STRICT, NULL },
 	{ "version", KS_OPT_VERSION, NULL },
 	{ "worker", OPT_WORKER, "a binary" },
 	{ NULL, 0, NULL },
@@ -591,6 +686,33 @@ set_option(struct opts *o, int key, const char *v)
 	case OPT_INCLUDE:
 		o->include = v;
 		break;
+	case OPT_OFFSET:
+		o->offset = v;
+		break;
+	case OPT_LINE:
+		o->line = v;
+		break;
+	case OPT_LINES:
+		o->lines = v;
+		break;
+	case 'm':
+		o->max_count = v;
+		break;
+	case 'i':
+		o->icase = true;
+		break;
+	case 'F':
+		o->fixed = true;
+		break;
+	case OPT_ALL:
+		o->all = true;
+		break;
+	case OPT_AUDIT:
+		o->audit = v;
+		break;
+	case OPT_STRICT:
+		o->strict = true;
+		break;
 	case OPT_PROXY:
 		port = strtol(v, &end, 10);
 		if (*end != '\0' || *v == '\0' || port < 1 || port > 65535)
@@ -606,12 +728,40 @@ set_option(struct opts *o, int key, const char *v)
 	return -1;
 }
 
+/* An option given to a request it does not go with: its usage error,
+ * else -1. */
+static int
+misplaced(const struct opts *o, const char *req)
+{
+	const struct {
+		bool given;
+		const char *opt, *with;
+	} t[] = {
+		{ o->max_bytes != NULL, "--max-bytes", "read" },
+		{ o->offset != NULL, "--offset", "read" },
+		{ o->line != NULL, "--line", "read" },
+		{ o->lines != NULL, "--lines", "read" },
+		{ o->include != NULL, "--include", "grep" },
+		{ o->icase, "-i", "grep" },
+		{ o->fixed, "-F", "grep" },
+		{ o->max_count != NULL, "-m", "grep" },
+		{ o->all, "--all", "edit" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].given && strcmp(req, t[i].with) != 0)
+			return usage("%s goes with %s only", t[i].opt,
+			    t[i].with);
+	return -1;
+}
+
 /* The request of the operands, checked; returns -1 to go on, else an
  * exit status. */
 static int
 take_request(struct request *r, const struct opts *o, int n, char **ops)
 {
 	char alt[64];
+	int rc;
 
 	if (n == 0)
 		return usage("no request given");
@@ -629,10 +779,8 @@ take_request(struct request *r, const struct opts *o, int n, char **ops)
 		return r->cmd->max == 0 ? usage("%s takes no operands; got %d",
 		    ops[0], n - 1) : usage("%s takes %s; got %d operand%s",
 		    ops[0], r->cmd->operands, n - 1, n == 2 ? "" : "s");
-	if (o->max_bytes != NULL && strcmp(ops[0], "read") != 0)
-		return usage("--max-bytes goes with read only");
-	if (o->include != NULL && strcmp(ops[0], "grep") != 0)
-		return usage("--include goes with grep only");
+	if ((rc = misplaced(o, ops[0])) >= 0)
+		return rc;
 	/* stdin cannot carry both the policy and the request's input. */
 	if (o->policy_file != NULL && strcmp(o->policy_file, "-") == 0 &&
 	    (strcmp(ops[0], "write") == 0 || strcmp(ops[0], "batch") == 0))
@@ -702,6 +850,8 @@ block_signals(int how)
 static struct ks_client *
 spawn(const struct opts *o)
 {
+	static const char *audit_env[2];
+
 	struct ks_client_opts co = { 0 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct ks_client *c;
@@ -712,6 +862,8 @@ spawn(const struct opts *o)
 	co.policy_json = o->policy;
 	co.proxy_port = o->proxy_port;
 	co.ca_bundle = o->ca_bundle;
+	co.env = o->audit_env != NULL ? audit_env : NULL;
+	audit_env[0] = o->audit_env;
 	block_signals(SIG_BLOCK);
 	if (ks_client_spawn(&co, &c, &e) < 0)
 		errx(KS_EXIT_TRANSPORT, "%s", e.msg);
@@ -762,8 +914,62 @@ one_request(struct ks_client *c, const struct opts *o,
 		    KS_EXIT_TRANSPORT;
 	}
 	rc = show(reply, rlen, o, r);
+	/* Where the operator finds it again, with the rule that decided. */
+	if (rc == KS_EXIT_DENIED && o->audit != NULL &&
+	    strstr(reply, "\"code\":\"policy_denied\"") != NULL)
+		warnx("the denial is logged in %s", o->audit);
 	free(reply);
 	return rc < 0 ? grep_none(c, r) : rc;
+}
+
+/* A write too large for one frame, in parts (write_part); a progress
+ * line on stderr when it is a terminal. */
+static int
+write_parts(struct ks_client *c, const struct opts *o,
+    const struct request *r)
+{
+	bool tty = isatty(STDERR_FILENO);
+	struct ks_buf b = { 0 };
+	struct ks_err e;
+	char *reply = NULL;
+	size_t off = 0, n, rlen;
+	int rc = KS_EXIT_OK;
+
+	do {
+		n = r->dlen - off < WRITE_PART ? r->dlen - off : WRITE_PART;
+		b.len = 0;
+		if (put_head(&b, "write_part") < 0 || put_field(&b, "path",
+		    "PATH", r->argv[1]) < 0 || ks_json_raw(&b, ",\"offset\":") <
+		    0 || ks_json_u64(&b, off) < 0 || ks_json_raw(&b, off + n ==
+		    r->dlen ? ",\"last\":true" : ",\"last\":false") < 0 ||
+		    ks_json_raw(&b, ",\"content\":") < 0 ||
+		    ks_json_bytes(&b, r->data + off, n) < 0 ||
+		    ks_json_raw(&b, "}") < 0)
+			errx(KS_EXIT_TRANSPORT, "out of memory");
+		if (ks_client_call(c, b.p, b.len, &reply, &rlen, &e) < 0) {
+			warnx("%s", e.msg);
+			rc = KS_EXIT_TRANSPORT;
+			break;
+		}
+		if (strncmp(reply, WRITE_PART_REPLY,
+		    sizeof(WRITE_PART_REPLY) - 1) != 0) {
+			if (tty)
+				fputc('\n', stderr);
+			rc = show(reply, rlen, o, r);
+			free(reply);
+			break;
+		}
+		if (o->json && off + n == r->dlen)
+			printf("%.*s\n", (int)rlen, reply);
+		free(reply);
+		off += n;
+		if (tty)
+			fprintf(stderr, "\rhost-client: write %s: %zu of %zu "
+			    "bytes%s", r->argv[1], off, r->dlen, off == r->dlen ?
+			    "\n" : "");
+	} while (off < r->dlen);
+	ks_buf_free(&b);
+	return rc;
 }
 
 /* The request's JSON into b, before any worker is started; returns -1
@@ -792,6 +998,7 @@ host_client_main(int argc, char **argv)
 	struct request r = { 0 };
 	struct ks_buf b = { 0 };
 	struct ks_client *c;
+	bool parts;
 	int rc, frc;
 
 	if ((rc = parse(argc, argv, &o, &r)) >= 0 || r.cmd == NULL)
@@ -800,10 +1007,18 @@ host_client_main(int argc, char **argv)
 		rc = KS_EXIT_USAGE;
 		goto out;
 	}
-	if ((rc = build(&r, &o, &b)) >= 0)
+	if (o.audit != NULL && asprintf(&o.audit_env,
+	    "KODA_FS_WORKER_AUDIT=%s", o.audit) < 0)
+		errx(KS_EXIT_TRANSPORT, "out of memory");
+	if (r.cmd->kind != NULL && strcmp(r.cmd->kind, "write") == 0 &&
+	    (r.data = (unsigned char *)ks_read_file("-", &r.dlen)) == NULL)
+		err(KS_EXIT_TRANSPORT, "reading stdin");
+	parts = r.data != NULL && r.dlen > WRITE_PART;
+	if (!parts && (rc = build(&r, &o, &b)) >= 0)
 		goto out;
 	c = open_client(&o);
-	rc = r.cmd->kind == NULL ? batch(c) : one_request(c, &o, &r, &b);
+	rc = r.cmd->kind == NULL ? batch(c) : parts ? write_parts(c, &o, &r) :
+	    one_request(c, &o, &r, &b);
 	/* Output that did not reach its reader is a failure, grep's an
 	 * error like any other. */
 	if ((frc = ks_applet_flush()) != KS_EXIT_OK && rc <= KS_EXIT_DENIED)
@@ -811,7 +1026,9 @@ host_client_main(int argc, char **argv)
 	close_client(c);
 out:
 	ks_buf_free(&b);
+	free(r.data);
 	free(o.policy);
 	free(o.ca_bundle);
+	free(o.audit_env);
 	return rc;
 }
