@@ -29,6 +29,7 @@ struct opts {
 	const char *policy;	/* FILE, "-", or NULL for the default */
 	const char *root;
 	bool json, nul;
+	bool strict;		/* unknown policy keys are errors */
 };
 
 /* The state of one read|write run. */
@@ -42,11 +43,11 @@ struct checker {
 static const char usage_text[] =
     "usage: koda-sandbox policy-check [--policy FILE|-] [--root DIR] "
     "[--json] [-0]\n"
-    "           read|write PATH...|-\n"
+    "           [--strict] read|write PATH...|-\n"
     "       koda-sandbox policy-check validate FILE\n"
     "       koda-sandbox policy-check compose PARENT CHILD\n"
     "       koda-sandbox policy-check default\n"
-    "       koda-sandbox policy-check [--root DIR] explain FILE\n"
+    "       koda-sandbox policy-check [--root DIR] [--strict] explain FILE\n"
     "options may come anywhere before \"--\"; operands that begin with '-' "
     "go after it\n";
 
@@ -64,11 +65,12 @@ flush_out(void)
 /* Loads the policy as the worker would accept it; a bad or unreadable
  * one ends the run (exit 2). NULL: the default policy. */
 static void
-load_policy(const char *file, struct ks_policy *p)
+load_policy(const char *file, struct ks_policy *p, bool strict)
 {
+	struct ks_strv unknown = { 0 };
+	char *text, why[512];
 	struct ks_err e;
 	size_t len;
-	char *text;
 
 	if (file == NULL) {
 		ks_policy_init(p);
@@ -76,8 +78,18 @@ load_policy(const char *file, struct ks_policy *p)
 	}
 	if ((text = ks_read_file(file, &len)) == NULL)
 		err(KS_EXIT_USAGE, "read policy %s", file);
-	if (ks_policy_parse(text, len, p, NULL, NULL, &e) < 0)
+	if (ks_policy_parse(text, len, p, NULL, &unknown, &e) < 0)
 		errx(KS_EXIT_USAGE, "%s: %s", file, e.msg);
+	/* The worker accepts unknown keys and warns: so does this, and
+	 * --strict makes them errors (exit 2). */
+	for (size_t i = 0; i < unknown.n; i++) {
+		ks_policy_unknown_text(unknown.v[i], why, sizeof(why));
+		warnx("%s: %s%s", file, why, strict ? " (--strict: refused)" :
+		    "");
+	}
+	if (strict && unknown.n > 0)
+		exit(KS_EXIT_USAGE);
+	ks_strv_free(&unknown);
 	free(text);
 }
 
@@ -226,7 +238,7 @@ check_paths(const struct opts *o, bool write, int n, char **paths)
 	if (bulk && o->policy != NULL && strcmp(o->policy, "-") == 0)
 		return usage("--policy - and the PATH - both want standard "
 		    "input");
-	load_policy(o->policy, &policy);
+	load_policy(o->policy, &policy, o->strict);
 	if (ks_fs_open(&c.fs, &policy, o->root, &e) < 0)
 		errx(KS_EXIT_USAGE, "--root %s: %s", o->root, e.msg);
 	setvbuf(stdout, NULL, _IOFBF, IO_CHUNK);
@@ -296,8 +308,8 @@ cmd_compose(const char *parent, const char *child)
 
 	if (strcmp(parent, "-") == 0 && strcmp(child, "-") == 0)
 		errx(KS_EXIT_USAGE, "only one of PARENT and CHILD may be '-'");
-	load_policy(parent, &a);
-	load_policy(child, &b);
+	load_policy(parent, &a, false);
+	load_policy(child, &b, false);
 	if (ks_policy_compose(&a, &b, &out) < 0)
 		errx(KS_EXIT_USAGE, "out of memory");
 	rc = print_policy(&out);
@@ -448,21 +460,26 @@ explain_limits(const struct ks_policy *p)
 }
 
 static int
-cmd_explain(const char *file, const char *root)
+cmd_explain(const char *file, const char *root, bool strict)
 {
+	const char *audit = getenv("KODA_FS_WORKER_AUDIT");
 	struct ks_policy p;
 
-	load_policy(file, &p);
+	load_policy(file, &p, strict);
 	explain_writes(&p, root);
 	explain_reads(&p);
 	explain_net(&p);
 	explain_limits(&p);
+	if (audit != NULL && audit[0] != '\0')
+		printf("A worker started in this environment logs every denial, "
+		    "with the rule that decided it, to %s (see "
+		    "koda-sandbox-audit(5)).\n", audit);
 	ks_policy_free(&p);
 	flush_out();
 	return KS_EXIT_OK;
 }
 
-enum { OPT_POLICY = 0x200, OPT_ROOT, OPT_JSON };
+enum { OPT_POLICY = 0x200, OPT_ROOT, OPT_JSON, OPT_STRICT };
 
 static const struct ks_opt options[] = {
 	{ "help", KS_OPT_HELP, NULL },
@@ -470,6 +487,7 @@ static const struct ks_opt options[] = {
 	{ "null", '0', NULL },
 	{ "policy", OPT_POLICY, "a file" },
 	{ "root", OPT_ROOT, "a path" },
+	{ "strict", OPT_STRICT, NULL },
 	{ "version", KS_OPT_VERSION, NULL },
 	{ NULL, 0, NULL },
 };
@@ -496,6 +514,9 @@ parse_opts(int argc, char **argv, struct opts *o, int *n, char ***ops)
 			break;
 		case '0':
 			o->nul = true;
+			break;
+		case OPT_STRICT:
+			o->strict = true;
 			break;
 		case KS_OPT_HELP:
 			return ks_applet_help(usage_text);
@@ -557,7 +578,7 @@ run_sub(const struct opts *o, const char *cmd, int argc, char **argv)
 		return cmd_compose(argv[0], argv[1]);
 	if (strcmp(cmd, "default") == 0)
 		return cmd_default();
-	return cmd_explain(argv[0], o->root);
+	return cmd_explain(argv[0], o->root, o->strict);
 }
 
 int

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -370,6 +371,33 @@ START_TEST(startup_warns_of_unknown_keys_and_legacy_mode)
 }
 END_TEST
 
+START_TEST(policy_check_warns_of_unknown_keys_and_strict_refuses)
+{
+	char *pol, *out, *err;
+	const char *loose[] = { "koda-sandbox", "policy-check", "--policy",
+	    NULL, "read", "/etc/hosts", NULL };
+	const char *strict[] = { "koda-sandbox", "policy-check", "--policy",
+	    NULL, "--strict", "read", "/etc/hosts", NULL };
+	int st;
+
+	ck_assert(asprintf(&pol, "%s/p.json", root) > 0);
+	ks_putf("{\"fs\":{\"alow_write\":[]}}", "%s", pol);
+	loose[3] = strict[3] = pol;
+	st = ks_run(loose, &out, &err);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_msg(strstr(err, "fs.alow_write: unknown key, ignored (did "
+	    "you mean fs.allow_write?)") != NULL, "%s", err);
+	free(out);
+	free(err);
+	st = ks_run(strict, &out, &err);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+	ck_assert_msg(strstr(err, "(--strict: refused)") != NULL, "%s", err);
+	free(out);
+	free(err);
+	free(pol);
+}
+END_TEST
+
 Suite *
 audit_suite(void)
 {
@@ -383,6 +411,8 @@ audit_suite(void)
 	tcase_add_test(tc, a_full_pipe_never_stalls_and_drops_are_counted);
 	tcase_add_test(tc, debug_logs_each_request_and_bad_levels_warn);
 	tcase_add_test(tc, startup_warns_of_unknown_keys_and_legacy_mode);
+	tcase_add_test(tc,
+	    policy_check_warns_of_unknown_keys_and_strict_refuses);
 	suite_add_tcase(s, tc);
 	return s;
 }
