@@ -20,6 +20,7 @@
 #include "../src/err.h"
 #include "../src/frame.h"
 #include "../src/policy.h"
+#include "../src/pool.h"
 #include "../src/proto.h"
 
 static const char usage_text[] =
@@ -32,14 +33,15 @@ static const char usage_text[] =
     "          write PATH | edit PATH OLD NEW [--all] | ls PATH |\n"
     "          glob PATTERN [ROOT] | grep PATTERN ROOT [--include GLOB] "
     "[-i] [-F] [-m N] |\n"
-    "          stat PATH | get-env NAME... | shutdown | batch\n"
+    "          stat PATH | get-env NAME... | shutdown | batch | "
+    "pool [--size N]\n"
     "options may come anywhere before \"--\"; operands that begin with '-' "
     "go after it\n";
 
 struct opts {
 	const char *root, *policy_file, *worker, *connect;
 	const char *max_bytes, *include;
-	const char *offset, *line, *lines, *max_count, *audit;
+	const char *offset, *line, *lines, *max_count, *audit, *size;
 	bool all, icase, fixed, strict;
 	char *audit_env;	/* KODA_FS_WORKER_AUDIT=... for the worker */
 	int proxy_port;
@@ -186,6 +188,7 @@ static const struct command commands[] = {
 	    { "PATTERN", "ROOT" } },
 	{ "ls", "list_dir", 1, 1, "PATH", { "path" }, { "PATH" } },
 	{ "ping", "ping", 0, 0, "", { NULL }, { NULL } },
+	{ "pool", NULL, 0, 0, "", { NULL }, { NULL } },
 	{ "read", "read", 1, 1, "PATH", { "path" }, { "PATH" } },
 	{ "shutdown", "shutdown", 0, 0, "", { NULL }, { NULL } },
 	{ "stat", "stat", 1, 1, "PATH", { "path" }, { "PATH" } },
@@ -628,10 +631,67 @@ batch(struct ks_client *c)
 	return rc > 1 ? rc : KS_EXIT_OK;
 }
 
+/*
+ * pool: sessions from a pool of ready workers (pool.h). One request per
+ * input line, as batch; an empty line ends the session, its worker is
+ * shut down, and the next line goes to a fresh one. An empty output
+ * line marks each end of a session.
+ */
+static int
+pool_run(const struct opts *o)
+{
+	struct ks_client_opts co = { 0 };
+	const char *env[2] = { o->audit_env, NULL };
+	struct ks_client *c = NULL;
+	struct ks_pool *p = NULL;
+	struct ks_buf b = { 0 };
+	char *line = NULL, *end;
+	size_t cap = 0, n = 0;
+	unsigned long size = 4;
+	struct ks_err e;
+	ssize_t len;
+	int rc = KS_EXIT_OK;
+
+	if (o->size != NULL && ((size = strtoul(o->size, &end, 10)) == 0 ||
+	    *end != '\0' || size > KS_POOL_MAX))
+		return usage("--size %s: not a number from 1 to %d", o->size,
+		    KS_POOL_MAX);
+	co.worker = o->worker;
+	co.root = o->root;
+	co.policy_json = o->policy;
+	co.proxy_port = o->proxy_port;
+	co.ca_bundle = o->ca_bundle;
+	co.env = o->audit_env != NULL ? env : NULL;
+	if (ks_pool_open(&co, (unsigned)size, &p, &e) < 0)
+		errx(KS_EXIT_TRANSPORT, "%s", e.msg);
+	while (rc <= 1 && (len = getline(&line, &cap, stdin)) >= 0) {
+		n++;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len == 0) {
+			ks_pool_release(p, c);	/* the session ends */
+			c = NULL;
+			putchar('\n');
+		} else if (c == NULL && ks_pool_acquire(p, &c, &e) < 0) {
+			warnx("line %zu: %s", n, e.msg);
+			rc = KS_EXIT_TRANSPORT;
+		} else {
+			rc = batch_line(c, &b, line, (size_t)len, n);
+		}
+		if (fflush(stdout) == EOF)
+			break;
+	}
+	ks_pool_release(p, c);
+	ks_pool_close(p);
+	free(line);
+	ks_buf_free(&b);
+	return rc > 1 ? rc : KS_EXIT_OK;
+}
+
 enum {
 	OPT_ROOT = 0x200, OPT_POLICY, OPT_WORKER, OPT_PROXY, OPT_CONNECT,
 	OPT_JSON, OPT_MAX_BYTES, OPT_INCLUDE, OPT_OFFSET, OPT_LINE, OPT_LINES,
-	OPT_ALL, OPT_AUDIT, OPT_STRICT,
+	OPT_ALL, OPT_AUDIT, OPT_STRICT, OPT_SIZE,
 };
 
 static const struct ks_opt options[] = {
@@ -651,6 +711,7 @@ static const struct ks_opt options[] = {
 	{ "policy", OPT_POLICY, "a file" },
 	{ "proxy-port", OPT_PROXY, "a port" },
 	{ "root", OPT_ROOT, "a path" },
+	{ "size", OPT_SIZE, "a number" },
 	{ "strict", OPT_STRICT, NULL },
 	{ "version", KS_OPT_VERSION, NULL },
 	{ "worker", OPT_WORKER, "a binary" },
@@ -713,6 +774,9 @@ set_option(struct opts *o, int key, const char *v)
 	case OPT_STRICT:
 		o->strict = true;
 		break;
+	case OPT_SIZE:
+		o->size = v;
+		break;
 	case OPT_PROXY:
 		port = strtol(v, &end, 10);
 		if (*end != '\0' || *v == '\0' || port < 1 || port > 65535)
@@ -746,6 +810,7 @@ misplaced(const struct opts *o, const char *req)
 		{ o->fixed, "-F", "grep" },
 		{ o->max_count != NULL, "-m", "grep" },
 		{ o->all, "--all", "edit" },
+		{ o->size != NULL, "--size", "pool" },
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
@@ -1014,6 +1079,12 @@ host_client_main(int argc, char **argv)
 	    (r.data = (unsigned char *)ks_read_file("-", &r.dlen)) == NULL)
 		err(KS_EXIT_TRANSPORT, "reading stdin");
 	parts = r.data != NULL && r.dlen > WRITE_PART;
+	if (strcmp(r.argv[0], "pool") == 0) {
+		rc = pool_run(&o);
+		if ((frc = ks_applet_flush()) != KS_EXIT_OK && rc == KS_EXIT_OK)
+			rc = frc;
+		goto out;
+	}
 	if (!parts && (rc = build(&r, &o, &b)) >= 0)
 		goto out;
 	c = open_client(&o);

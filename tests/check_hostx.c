@@ -188,6 +188,31 @@ START_TEST(audit_and_strict_policy_flags)
 }
 END_TEST
 
+START_TEST(pool_serves_each_session_a_fresh_worker)
+{
+	const char *args[] = { "pool", "--size", "2", NULL };
+	char *in, *out, *err, *want;
+
+	ck_assert(asprintf(&in, "{\"kind\":\"ping\"}\n"
+	    "{\"kind\":\"write_part\",\"path\":\"%s/q\",\"offset\":0,"
+	    "\"content\":[49]}\n\n"
+	    "{\"kind\":\"write_part\",\"path\":\"%s/q\",\"offset\":1,"
+	    "\"content\":[50],\"last\":true}\n", root, root) > 0);
+	ck_assert_int_eq(hc(args, in, strlen(in), &out, &err), 0);
+	/* The second session cannot finish the first one's write. */
+	ck_assert(asprintf(&want, "{\"kind\":\"pong\"}\n"
+	    "{\"kind\":\"write_part\",\"bytes_staged\":1,\"committed\":"
+	    "false}\n\n{\"kind\":\"error\",\"code\":\"io\",\"message\":"
+	    "\"write_part: no write in parts of '%s/q' is under way (offset 0 "
+	    "starts one)\"}\n", root) > 0);
+	ck_assert_str_eq(out, want);
+	free(want);
+	free(out);
+	free(err);
+	free(in);
+}
+END_TEST
+
 Suite *
 hostx_suite(void)
 {
@@ -200,6 +225,7 @@ hostx_suite(void)
 	tcase_add_test(tc, read_ranges_print_the_part_and_where_to_go_on);
 	tcase_add_test(tc, ls_edit_all_and_grep_options);
 	tcase_add_test(tc, audit_and_strict_policy_flags);
+	tcase_add_test(tc, pool_serves_each_session_a_fresh_worker);
 	suite_add_tcase(s, tc);
 	return s;
 }
