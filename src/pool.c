@@ -63,7 +63,7 @@ bury(struct ks_pool *p, struct ks_client *c)
 
 	if (p->ndead == p->capdead) {
 		cap = p->capdead ? 2 * p->capdead : 16;
-		if ((d = realloc(p->dead, cap * sizeof(*d))) == NULL)
+		if ((d = realloc(p->dead, cap * sizeof(struct ks_client *))) == NULL)
 			return false;
 		p->dead = d;
 		p->capdead = cap;
