@@ -631,6 +631,19 @@ batch(struct ks_client *c)
 	return rc > 1 ? rc : KS_EXIT_OK;
 }
 
+/* How to start a worker, from the options (the strings stay o's). */
+static void
+worker_opts(const struct opts *o, struct ks_client_opts *co)
+{
+	static const char *audit_env[2];
+
+	*co = (struct ks_client_opts){ .worker = o->worker, .root = o->root,
+	    .policy_json = o->policy, .proxy_port = o->proxy_port,
+	    .ca_bundle = o->ca_bundle };
+	audit_env[0] = o->audit_env;
+	co->env = o->audit_env != NULL ? audit_env : NULL;
+}
+
 /*
  * pool: sessions from a pool of ready workers (pool.h). One request per
  * input line, as batch; an empty line ends the session, its worker is
@@ -640,8 +653,7 @@ batch(struct ks_client *c)
 static int
 pool_run(const struct opts *o)
 {
-	struct ks_client_opts co = { 0 };
-	const char *env[2] = { o->audit_env, NULL };
+	struct ks_client_opts co;
 	struct ks_client *c = NULL;
 	struct ks_pool *p = NULL;
 	struct ks_buf b = { 0 };
@@ -656,12 +668,7 @@ pool_run(const struct opts *o)
 	    *end != '\0' || size > KS_POOL_MAX))
 		return usage("--size %s: not a number from 1 to %d", o->size,
 		    KS_POOL_MAX);
-	co.worker = o->worker;
-	co.root = o->root;
-	co.policy_json = o->policy;
-	co.proxy_port = o->proxy_port;
-	co.ca_bundle = o->ca_bundle;
-	co.env = o->audit_env != NULL ? env : NULL;
+	worker_opts(o, &co);
 	if (ks_pool_open(&co, (unsigned)size, &p, &e) < 0)
 		errx(KS_EXIT_TRANSPORT, "%s", e.msg);
 	while (rc <= 1 && (len = getline(&line, &cap, stdin)) >= 0) {
@@ -915,20 +922,12 @@ block_signals(int how)
 static struct ks_client *
 spawn(const struct opts *o)
 {
-	static const char *audit_env[2];
-
-	struct ks_client_opts co = { 0 };
+	struct ks_client_opts co;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct ks_client *c;
 	struct ks_err e;
 
-	co.worker = o->worker;
-	co.root = o->root;
-	co.policy_json = o->policy;
-	co.proxy_port = o->proxy_port;
-	co.ca_bundle = o->ca_bundle;
-	co.env = o->audit_env != NULL ? audit_env : NULL;
-	audit_env[0] = o->audit_env;
+	worker_opts(o, &co);
 	block_signals(SIG_BLOCK);
 	if (ks_client_spawn(&co, &c, &e) < 0)
 		errx(KS_EXIT_TRANSPORT, "%s", e.msg);

@@ -171,6 +171,8 @@ int ks_fs_hard_link(struct ks_fs *fs, const char *path, const struct stat *st,
  * *st: the descriptor, or a negative errno with err set. */
 int ks_fs_open_read(struct ks_fs *fs, const char *path, struct stat *st,
     struct ks_err *err);
+/* Makes fs's read buffer hold at least n bytes: 0 or -ENOMEM. */
+int ks_fs_reserve(struct ks_fs *fs, size_t n);
 /* Reads up to want bytes of fd into fs's buffer (*got of them); stops
  * at end of file or when a non-blocking descriptor has no more. */
 int ks_fs_read_upto(struct ks_fs *fs, int fd, size_t want, size_t *got);

@@ -19,8 +19,8 @@
 /* Most bytes that could fit: every value a single digit. */
 #define READ_MAX_FIT 524274
 
-static int
-grow_rbuf(struct ks_fs *fs, size_t n)
+int
+ks_fs_reserve(struct ks_fs *fs, size_t n)
 {
 	unsigned char *p;
 
@@ -41,7 +41,7 @@ ks_fs_read_upto(struct ks_fs *fs, int fd, size_t want, size_t *got)
 	ssize_t n;
 
 	*got = 0;
-	if (grow_rbuf(fs, want + 1) < 0)
+	if (ks_fs_reserve(fs, want + 1) < 0)
 		return -ENOMEM;
 	while (*got < want) {
 		n = read(fd, fs->rbuf + *got, want - *got);

@@ -43,14 +43,8 @@ pread_upto(struct ks_fs *fs, int fd, uint64_t off, size_t want, size_t *got,
 
 	*got = 0;
 	*eof = false;
-	if (want + 1 > fs->rcap) {
-		unsigned char *p = realloc(fs->rbuf, want + 1);
-
-		if (p == NULL)
-			return -ENOMEM;
-		fs->rbuf = p;
-		fs->rcap = want + 1;
-	}
+	if (ks_fs_reserve(fs, want + 1) < 0)
+		return -ENOMEM;
 	while (*got < want) {
 		n = pread(fd, fs->rbuf + *got, want - *got, (off_t)(off + *got));
 		if (n < 0 && errno == EINTR)
