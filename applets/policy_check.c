@@ -268,7 +268,8 @@ cmd_validate(const char *file)
 	if (ks_policy_parse(text, len, &p, &problems, &unknown, &e) < 0 &&
 	    problems.n == 0)
 		errx(KS_EXIT_USAGE, "%s: %s", file, e.msg);	/* ENOMEM */
-	if (ks_policy_lint(text, len, &problems) < 0)
+	if (ks_policy_lint(text, len, &problems) < 0 ||
+	    ks_policy_clamps(&p, &problems) < 0)
 		errx(KS_EXIT_USAGE, "out of memory");
 	for (size_t i = 0; i < problems.n; i++)
 		printf("%s: %s\n", file, problems.v[i]);

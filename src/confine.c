@@ -173,13 +173,23 @@ set_limit(int resource, const struct ks_limit *l, const char *name,
     struct ks_err *err)
 {
 	struct rlimit rl;
+	uint64_t v = l->v;
 
 	if (!l->set)
 		return 0;
-	rl.rlim_cur = rl.rlim_max = l->v;
+	/* As koda-sandbox-policy(5) and validate say: clamped. */
+	if (resource == RLIMIT_CPU && v > KS_LIMIT_CPU_MAX)
+		v = KS_LIMIT_CPU_MAX;
+	if (resource == RLIMIT_NOFILE && v > KS_LIMIT_FDS_MAX)
+		v = KS_LIMIT_FDS_MAX;
+	/* A limit only lowers: never above the hard limit the worker got. */
+	if (getrlimit(resource, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+	    v > rl.rlim_max)
+		v = rl.rlim_max;
+	rl.rlim_cur = rl.rlim_max = v;
 	if (setrlimit(resource, &rl) < 0)
 		return ks_err_set(err, errno, KS_CODE_INTERNAL,
-		    "setrlimit %s %llu: %s", name, (unsigned long long)l->v,
+		    "setrlimit %s %llu: %s", name, (unsigned long long)v,
 		    strerror(errno));
 	return 0;
 }

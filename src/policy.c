@@ -518,3 +518,30 @@ ks_policy_lint(const char *text, size_t len, struct ks_strv *problems)
 	json_decref(root);
 	return rc;
 }
+
+static int
+clamp_line(struct ks_strv *problems, const char *name,
+    const struct ks_limit *l, uint64_t max)
+{
+	char *s;
+
+	if (!l->set || l->v <= max)
+		return 0;
+	if (asprintf(&s, "limits.%s: %llu is more than the worker applies; it "
+	    "is clamped to %llu", name, (unsigned long long)l->v,
+	    (unsigned long long)max) < 0)
+		return -ENOMEM;
+	return ks_strv_take(problems, s);
+}
+
+int
+ks_policy_clamps(const struct ks_policy *p, struct ks_strv *problems)
+{
+	int rc;
+
+	if ((rc = clamp_line(problems, "cpu_time_secs", &p->cpu_time_secs,
+	    KS_LIMIT_CPU_MAX)) < 0)
+		return rc;
+	return clamp_line(problems, "max_open_fds", &p->max_open_fds,
+	    KS_LIMIT_FDS_MAX);
+}

@@ -46,6 +46,14 @@ struct ks_policy {
 	enum ks_trust trust;
 };
 
+/* The most the worker applies of two limits; a larger value is clamped
+ * to it by the worker and reported by validate (ks_policy_clamps). More
+ * CPU seconds overflow the kernel's accounting (the worker would be
+ * killed at once); more descriptors than the kernel's default nr_open
+ * cannot be set. */
+#define KS_LIMIT_CPU_MAX 4294967295ull
+#define KS_LIMIT_FDS_MAX 1048576ull
+
 /* Sets p to the default policy (every list empty, depth 3, trust auto). */
 void ks_policy_init(struct ks_policy *p);
 
@@ -147,6 +155,13 @@ void ks_policy_cache_free(struct ks_read_cache *cache);
  */
 bool ks_policy_walk_prune(const struct ks_policy_ctx *ctx,
     struct ks_read_cache *cache, const char *path);
+
+/*
+ * Appends to problems one line per limit of p above what the worker
+ * applies ("limits.cpu_time_secs: N is more than the worker applies;
+ * it is clamped to 4294967295"). Returns 0 or -ENOMEM.
+ */
+int ks_policy_clamps(const struct ks_policy *p, struct ks_strv *problems);
 
 /* Clamps depth into the symlink-chain range the write rule walks. */
 unsigned ks_policy_chain_depth(unsigned depth);

@@ -213,6 +213,35 @@ START_TEST(pool_serves_each_session_a_fresh_worker)
 }
 END_TEST
 
+/* Limits past what the kernel can take: validate says they are
+ * clamped, and the worker starts with them clamped (issue 14). */
+START_TEST(huge_limits_are_clamped_by_validate_and_worker_alike)
+{
+	char *pol = at("lim.json"), *out, *err;
+	const char *ping[] = { "--policy", pol, "ping", NULL };
+	const char *val[] = { "koda-sandbox", "policy-check", "validate", pol,
+	    NULL };
+	int st;
+
+	ks_putf("{\"limits\":{\"cpu_time_secs\":4611686018427387904,"
+	    "\"max_open_fds\":99999999999}}", "%s", pol);
+	ck_assert_int_eq(hc(ping, NULL, 0, &out, &err), 0);
+	ck_assert_str_eq(out, "pong\n");
+	free(out);
+	free(err);
+	st = ks_run(val, &out, &err);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+	ck_assert_msg(strstr(out, "limits.cpu_time_secs: 4611686018427387904 "
+	    "is more than the worker applies; it is clamped to 4294967295\n") !=
+	    NULL && strstr(out, "limits.max_open_fds: 99999999999 is more "
+	    "than the worker applies; it is clamped to 1048576\n") != NULL,
+	    "%s", out);
+	free(out);
+	free(err);
+	free(pol);
+}
+END_TEST
+
 Suite *
 hostx_suite(void)
 {
@@ -226,6 +255,7 @@ hostx_suite(void)
 	tcase_add_test(tc, ls_edit_all_and_grep_options);
 	tcase_add_test(tc, audit_and_strict_policy_flags);
 	tcase_add_test(tc, pool_serves_each_session_a_fresh_worker);
+	tcase_add_test(tc, huge_limits_are_clamped_by_validate_and_worker_alike);
 	suite_add_tcase(s, tc);
 	return s;
 }
