@@ -462,6 +462,10 @@ print_plain(json_t *reply, const char *kind, const struct request *r)
 	    reply, "eof")))
 		warnx("more follows: --offset %lld", (long long)
 		    json_integer_value(json_object_get(reply, "next_offset")));
+	if (json_integer_value(json_object_get(reply, "skipped_names")) > 0)
+		warnx("%lld names left out: not UTF-8, which the protocol's "
+		    "JSON cannot carry", (long long)json_integer_value(
+		    json_object_get(reply, "skipped_names")));
 	if (json_is_true(json_object_get(reply, "truncated")))
 		warnx("more results than fit in one reply: the list is cut");
 }

@@ -360,9 +360,13 @@ read_kids(struct walk *w, size_t idx, const struct entry *e, struct node *h)
 	}
 	for (errno = 0; (de = readdir(d)) != NULL; errno = 0) {
 		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0 ||
-		    !ks_utf8_valid(de->d_name, strlen(de->d_name)))
+		    strcmp(de->d_name, "..") == 0)
 			continue;
+		if (!ks_utf8_valid(de->d_name, strlen(de->d_name))) {
+			if (w->filter != NULL && w->filter->skipped != NULL)
+				(*w->filter->skipped)++;
+			continue;
+		}
 		if ((rc = make_child(e, h, de->d_name, strlen(de->d_name),
 		    curdir, &c)) < 0)
 			goto out;

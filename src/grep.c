@@ -258,8 +258,12 @@ on_entry(void *ctx, const struct ks_walk_ent *e)
 
 	/* The reference opens by path: past PATH_MAX it cannot. A name that
 	 * is not UTF-8 cannot be answered (it drops the connection). */
+	if (!ks_utf8_valid(e->name, strlen(e->name))) {
+		if (g->filter != NULL && g->filter->skipped != NULL)
+			(*g->filter->skipped)++;
+		return KS_WALK_SKIP;
+	}
 	if (strlen(e->path) >= PATH_MAX ||
-	    !ks_utf8_valid(e->name, strlen(e->name)) ||
 	    ks_ignore_skip(g->ig, e->path, e->type == DT_DIR))
 		return KS_WALK_SKIP;
 	if (resume_cmp(g, e->path, e->type == DT_DIR) < 0)

@@ -63,19 +63,23 @@ struct list {
 	char *cursor;		/* of the last item kept */
 	char *next;		/* of the item being kept */
 	size_t ccap;
+	size_t skipped;		/* names that are not UTF-8, left out */
 };
 
 /* Closes a list reply, with the truncated mark when it was cut. */
 static int
 list_end(struct list *l)
 {
-	if (!l->truncated)
-		return ks_json_raw(l->b, "]}");
-	if (ks_json_raw(l->b, "],\"truncated\":true") < 0)
+	if (ks_json_raw(l->b, "]") < 0 || (l->truncated &&
+	    ks_json_raw(l->b, ",\"truncated\":true") < 0))
 		return -ENOMEM;
-	if (l->ext && l->n > 0 && (ks_json_raw(l->b,
+	if (l->ext && l->truncated && l->n > 0 && (ks_json_raw(l->b,
 	    ",\"cursor\":") < 0 ||
 	    ks_json_str(l->b, l->cursor, strlen(l->cursor)) < 0))
+		return -ENOMEM;
+	/* An extended reply says what it could not carry (protocol(7)). */
+	if (l->ext && l->skipped > 0 && (ks_json_raw(l->b,
+	    ",\"skipped_names\":") < 0 || ks_json_u64(l->b, l->skipped) < 0))
 		return -ENOMEM;
 	return ks_json_raw(l->b, "}");
 }
@@ -116,6 +120,8 @@ list_keep(struct list *l, size_t mark, bool last)
 	size_t tail = last ? 2 : LIST_TAIL;
 	char *t;
 
+	if (l->ext)
+		tail += 40;	/* ,"skipped_names":N */
 	if (l->ext && !last)
 		tail += 11 + ks_json_str_size(l->next, strlen(l->next));
 	if (ks_frame_size(l->b) + tail <= KS_FRAME_MAX) {
@@ -190,6 +196,8 @@ ks_serve_glob(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *b,
 	bool holes = fs->pctx.policy->allow_read_within_deny.n > 0;
 	size_t mark;
 	int rc = 0;
+
+	filter.skipped = &l.skipped;
 
 	if ((rc = ks_policy_check_read(&fs->pctx, req->root, err)) < 0)
 		return rc;
@@ -319,6 +327,8 @@ ks_serve_grep(struct ks_fs *fs, const struct ks_req *req, struct ks_buf *b,
 	struct ks_grep_opts opts = { req->icase, req->fixed, NULL, 0 };
 	char *pattern;
 	int rc = 0;
+
+	filter.skipped = &l.skipped;
 
 	if ((rc = ks_policy_check_read(&fs->pctx, req->root, err)) < 0 ||
 	    (rc = parse_cursor(req, &opts, err)) < 0)

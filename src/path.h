@@ -51,6 +51,9 @@ struct ks_path_filter {
 	bool (*denied_file)(void *ctx, const struct stat *st);
 	/* where the walk's lookups may start (ks_lookup_open); NULL: none */
 	const struct ks_lookup_base *base;
+	/* names left out because they are not UTF-8 are counted here (a
+	 * directory listed twice counts twice); NULL: not counted */
+	size_t *skipped;
 };
 
 /* True when filter denies path. */

@@ -589,6 +589,32 @@ START_TEST(grep_case_insensitive_and_fixed_strings)
 }
 END_TEST
 
+/* Names that are not UTF-8 cannot travel in JSON: an extended glob or
+ * grep says how many it left out; the reference's reply stays as it is. */
+START_TEST(walks_count_the_names_they_cannot_carry)
+{
+	struct ks_proc p;
+
+	ks_putf("x\n", "%s/u/bad\xff", root);
+	ks_putf("x\n", "%s/u/good", root);
+	ks_spawn_root(&p, root, NULL, false);
+	ks_expect(&p, root, "{\"kind\":\"glob\",\"pattern\":\"*\",\"root\":"
+	    "\"%R/u\"}", "{\"kind\":\"glob\",\"paths\":[\"%R/u/good\"]}");
+	ks_expect(&p, root, "{\"kind\":\"glob\",\"pattern\":\"*\",\"root\":"
+	    "\"%R/u\",\"cursor\":\"\"}", "{\"kind\":\"glob\",\"paths\":"
+	    "[\"%R/u/good\"],\"skipped_names\":1}");
+	ks_expect(&p, root, "{\"kind\":\"grep\",\"pattern\":\"x\",\"root\":"
+	    "\"%R/u\",\"cursor\":\"\"}", "{\"kind\":\"grep\",\"matches\":"
+	    "[{\"path\":\"%R/u/good\",\"line\":1,\"text\":\"x\"}],"
+	    "\"skipped_names\":1}");
+	ks_expect(&p, root, "{\"kind\":\"grep\",\"pattern\":\"x\",\"root\":"
+	    "\"%R/u\"}", "{\"kind\":\"grep\",\"matches\":[{\"path\":"
+	    "\"%R/u/good\",\"line\":1,\"text\":\"x\"}]}");
+	ck_assert_int_eq(ks_finish(&p), 0);
+	free(p.errtext);
+}
+END_TEST
+
 Suite *
 extend_suite(void)
 {
@@ -609,6 +635,7 @@ extend_suite(void)
 	tcase_add_test(tc, grep_paging_reaches_every_match_exactly_once);
 	tcase_add_test(tc, glob_paging_reaches_every_path_exactly_once);
 	tcase_add_test(tc, grep_case_insensitive_and_fixed_strings);
+	tcase_add_test(tc, walks_count_the_names_they_cannot_carry);
 	suite_add_tcase(s, tc);
 	return s;
 }
