@@ -45,12 +45,7 @@ add(struct ks_linkidx *x, const struct stat *st)
 static bool
 in_hole(const struct ks_policy_ctx *ctx, const char *path)
 {
-	const struct ks_strv *h = &ctx->policy->allow_read_within_deny;
-
-	for (size_t i = 0; i < h->n; i++)
-		if (ks_path_beneath(path, h->v[i]))
-			return true;
-	return false;
+	return ks_path_beneath_any(path, &ctx->policy->allow_read_within_deny);
 }
 
 static int

@@ -24,9 +24,11 @@ struct field {
 	const char *name;
 	enum ftype type;
 	size_t off;
+	bool ext;	/* an extension: printed only when set */
 };
 
-#define P(f) offsetof(struct ks_policy, f)
+/* A field of the reference, printed always. */
+#define P(f) offsetof(struct ks_policy, f), false
 /* Every field in SPEC §4's order: parse, print and validate use it. */
 static const struct field fields[] = {
 	{ "fs", "deny_read", F_PATHS, P(deny_read) },
@@ -38,14 +40,15 @@ static const struct field fields[] = {
 	{ "net", "allowed_domains", F_PATHS, P(allowed_domains) },
 	{ "net", "denied_domains", F_PATHS, P(denied_domains) },
 	{ "net", "allow_local_binding", F_BOOL, P(allow_local_binding) },
-	{ "net", "mitm", F_MITM, 0 },
+	{ "net", "mitm", F_MITM, 0, false },
 	{ "net", "weaker_macos_isolation", F_BOOL, P(weaker_macos_isolation) },
 	{ "limits", "cpu_time_secs", F_LIMIT, P(cpu_time_secs) },
 	{ "limits", "wall_time_secs", F_LIMIT, P(wall_time_secs) },
 	{ "limits", "max_rss_bytes", F_LIMIT, P(max_rss_bytes) },
 	{ "limits", "max_open_fds", F_LIMIT, P(max_open_fds) },
 	{ "limits", "max_output_bytes", F_LIMIT, P(max_output_bytes) },
-	{ "limits", "max_write_bytes", F_LIMIT, P(max_write_bytes) },
+	{ "limits", "max_write_bytes", F_LIMIT,
+	    offsetof(struct ks_policy, max_write_bytes), true },
 };
 #undef P
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -455,8 +458,8 @@ ks_policy_to_json(const struct ks_policy *p)
 		}
 		/* The extension's field shows only when set: a policy
 		 * without it prints as the SPEC lists the fields. */
-		if (fields[i].off == offsetof(struct ks_policy,
-		    max_write_bytes) && !p->max_write_bytes.set)
+		if (fields[i].ext && !((const struct ks_limit *)(const void *)
+		    ((const char *)p + fields[i].off))->set)
 			continue;
 		json_object_set_new(sect, fields[i].name,
 		    field_json(p, &fields[i]));

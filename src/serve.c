@@ -263,6 +263,8 @@ ks_serve_loop(struct ks_fs *fs, int in, int out, struct ks_err *err)
 	const char *payload;
 	size_t len;
 	bool stop = false;
+	/* Timing and recording only for an audit log or debug logging. */
+	bool watched = fs->audit.fd >= 0 || ks_log_enabled(KS_LOG_DEBUG);
 	uint64_t t0;
 	int rc, done;
 
@@ -274,14 +276,17 @@ ks_serve_loop(struct ks_fs *fs, int in, int out, struct ks_err *err)
 			break;
 		}
 		stop = req.kind == KS_REQ_SHUTDOWN;
-		t0 = now_us();
+		t0 = watched ? now_us() : 0;
 		if ((done = ks_serve(fs, &req, &reply, err)) < 0 &&
 		    ks_reply_error(&reply, err) < 0)
 			rc = -ENOMEM;
-		t0 = now_us() - t0;
-		ks_audit_record(&fs->audit, &req, done, err, t0);
-		if (ks_log_enabled(KS_LOG_DEBUG))
-			log_request(&req, done, err, t0, len, reply.len);
+		if (watched) {
+			t0 = now_us() - t0;
+			ks_audit_record(&fs->audit, &req, done, err, t0);
+			if (ks_log_enabled(KS_LOG_DEBUG))
+				log_request(&req, done, err, t0, len,
+				    reply.len);
+		}
 		ks_req_free(&req);
 		if (rc < 0 || (rc = ks_frame_send(out, &reply, err)) < 0)
 			break;			/* the peer is gone */

@@ -111,18 +111,14 @@ check_protected(const struct ks_policy_ctx *ctx, const char *path,
 static bool
 led_out(const struct ks_policy_ctx *ctx, const char *path)
 {
-	char *lex, *root;
+	char *lex;
 	bool in;
 
+	/* A relative root ("."): its resolution is the absolute form. */
 	if (path[0] != '/' || (lex = ks_path_normalize(path)) == NULL)
 		return false;
-	if ((root = ks_path_normalize(ctx->root)) == NULL) {
-		free(lex);
-		return false;
-	}
-	in = ks_path_beneath(lex, root);
+	in = ks_path_beneath(lex, ctx->root_resolved);
 	free(lex);
-	free(root);
 	return in;
 }
 
