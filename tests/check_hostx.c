@@ -242,6 +242,28 @@ START_TEST(huge_limits_are_clamped_by_validate_and_worker_alike)
 }
 END_TEST
 
+/* With a relative --root, a write outside is audited as "root", not as
+ * a symlink chain (the rule is judged on the root's resolution). */
+START_TEST(audit_rule_with_a_relative_root)
+{
+	char *log = at("audit-rel.log"), *out, *err, *text;
+	const char *av[] = { "koda-sandbox", "host-client", "--root", ".",
+	    "--audit", log, "write", "/etc/x", NULL };
+	int st;
+
+	ck_assert(chdir(root) == 0);
+	st = ks_run_in(av, "", 0, &out, &err);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+	text = ks_slurp(log, NULL);
+	ck_assert_msg(text != NULL && strstr(text, "\"rule\":\"root\"") !=
+	    NULL, "%s", text ? text : "(no log)");
+	free(text);
+	free(out);
+	free(err);
+	free(log);
+}
+END_TEST
+
 Suite *
 hostx_suite(void)
 {
@@ -255,6 +277,7 @@ hostx_suite(void)
 	tcase_add_test(tc, ls_edit_all_and_grep_options);
 	tcase_add_test(tc, audit_and_strict_policy_flags);
 	tcase_add_test(tc, pool_serves_each_session_a_fresh_worker);
+	tcase_add_test(tc, audit_rule_with_a_relative_root);
 	tcase_add_test(tc, huge_limits_are_clamped_by_validate_and_worker_alike);
 	suite_add_tcase(s, tc);
 	return s;
