@@ -36,7 +36,7 @@ KS_CFLAGS = -std=c11 $(OPT) -g $(WARN) $(SANFLAGS) $(VGFLAGS)
 ALL_CFLAGS = $(KS_CPPFLAGS) $(KS_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LINKMODE) $(LDFLAGS)
 
-SRC = src/err.c src/log.c src/frame.c src/content.c src/proto.c src/encode.c \
+SRC = src/err.c src/log.c src/frame.c src/content.c src/cdecode.c src/proto.c src/encode.c \
 	src/path.c src/lookup.c src/policy.c src/compose.c src/verdict.c \
 	src/audit.c src/walk.c src/linkidx.c \
 	src/ignore/ignglob.c src/ignore/ignfile.c src/ignore/ignore.c \
@@ -135,7 +135,7 @@ FUZZ_O = build-fuzz
 FUZZ_SAN = address,undefined
 FUZZ_CFLAGS = $(KS_CPPFLAGS) -std=c11 -O1 -g -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all $(WARN) -iquote src $(CPPFLAGS) $(CFLAGS)
-FUZZ_SRC = src/err.c src/frame.c src/content.c src/proto.c src/encode.c \
+FUZZ_SRC = src/err.c src/frame.c src/content.c src/cdecode.c src/proto.c src/encode.c \
 	src/path.c \
 	src/lookup.c src/policy.c src/compose.c src/verdict.c src/globpat.c \
 	src/glob.c src/ignore/ignglob.c src/ignore/ignfile.c

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cdecode.h"
+
 static size_t
 skip_ws(const char *p, size_t i, size_t len)
 {
@@ -64,89 +66,6 @@ skip_value(const char *p, size_t i, size_t len)
 	return 0;
 }
 
-/* Streams the compact decoder interleaves: each value's length depends
- * on its bytes, so one stream is a chain of loads; four run abreast. */
-#define STREAMS 4
-
-/*
- * One value of the compact form at pos: 1-3 digits, no leading zero, at
- * most 255, then ',' or ']'. Stores it at out[*k], moves pos past its
- * separator; branch-free but for the result: false when the text is
- * anything else. Locals only: out may alias nothing the caller keeps.
- */
-static inline bool
-compact_one(const char *p, size_t *pos, unsigned char *out, size_t *k)
-{
-	size_t at = *pos;
-	unsigned c0 = (unsigned char)p[at] - '0';
-	unsigned c1 = (unsigned char)p[at + 1] - '0';
-	unsigned c2 = (unsigned char)p[at + 2] - '0';
-	unsigned a1 = c1 < 10, a2 = a1 & (c2 < 10), l = 1 + a1 + a2;
-	unsigned v = a2 ? c0 * 100 + c1 * 10 + c2 : a1 ? c0 * 10 + c1 : c0;
-	char sep = p[at + l];
-
-	out[(*k)++] = (unsigned char)v;
-	*pos = at + l + 1;
-	return !((c0 > 9) | (v > 255) | ((l > 1) & (c0 == 0)) |
-	    ((sep != ',') & (sep != ']')));
-}
-
-/*
- * The array at p[i] ('[') when it is in the compact form, split in
- * STREAMS parts at commas and decoded abreast. Returns the index after
- * it with out and *n filled, or 0 when the text is not compact (the
- * careful loop then reads it, blanks and all, or refuses it).
- */
-static size_t
-read_compact(const char *p, size_t i, size_t len, unsigned char *out,
-    size_t *n)
-{
-	const char *close = memchr(p + i, ']', len - i);
-	size_t pos[STREAMS], lim[STREAMS], k0[STREAMS], k[STREAMS];
-	size_t body = i + 1, end, at, from = body, m = 0;
-	bool ok = true;
-
-	/* A value's three bytes stay inside p: "}" follows the "]". */
-	if (close == NULL || (end = (size_t)(close - p)) + 1 >= len ||
-	    end - body < 64)
-		return 0;
-	/* Stream j starts after a comma; before it lie at most half as
-	 * many values as bytes, so it writes from there and moves down. */
-	for (size_t j = 0; j < STREAMS; j++) {
-		at = j + 1 == STREAMS ? end : body + (end - body) * (j + 1) /
-		    STREAMS;
-		while (at < end && p[at] != ',')
-			at++;
-		if (at == end && j + 1 < STREAMS)
-			return 0;	/* too few commas to split */
-		pos[j] = from;
-		lim[j] = at + 1;
-		k[j] = k0[j] = (from - body) / 2;
-		from = at + 1;
-	}
-	while (ok && pos[0] < lim[0] && pos[1] < lim[1] && pos[2] < lim[2] &&
-	    pos[3] < lim[3]) {
-		ok &= compact_one(p, &pos[0], out, &k[0]);
-		ok &= compact_one(p, &pos[1], out, &k[1]);
-		ok &= compact_one(p, &pos[2], out, &k[2]);
-		ok &= compact_one(p, &pos[3], out, &k[3]);
-	}
-	for (size_t j = 0; j < STREAMS && ok; j++)
-		while (ok && pos[j] < lim[j])
-			ok = compact_one(p, &pos[j], out, &k[j]);
-	/* Each stream ends on its own separator, the last on ']'. */
-	for (size_t j = 0; j < STREAMS && ok; j++) {
-		ok = pos[j] == lim[j] && p[lim[j] - 1] ==
-		    (j + 1 == STREAMS ? ']' : ',');
-		memmove(out + m, out + k0[j], k[j] - k0[j]);
-		m += k[j] - k0[j];
-	}
-	if (!ok)
-		return 0;
-	*n = m;
-	return end + 1;
-}
-
 /* Reads the array at p[i] ('[') into out; the index after it, or 0. */
 static size_t
 read_bytes(const char *p, size_t i, size_t len, unsigned char *out,
@@ -155,7 +74,7 @@ read_bytes(const char *p, size_t i, size_t len, unsigned char *out,
 	unsigned v;
 	size_t fast;
 
-	if ((fast = read_compact(p, i, len, out, n)) != 0)
+	if ((fast = ks_cdec_compact(p, i, len, out, n)) != 0)
 		return fast;
 	*n = 0;
 	if ((i = skip_ws(p, i + 1, len)) < len && p[i] == ']')
@@ -234,8 +153,9 @@ ks_content_lift(const char *p, size_t len, char **text, size_t *tlen,
 	char *t;
 
 	*n = 0;
-	/* Each value takes two characters at least ("0,"). */
-	if ((out = malloc(len / 2 + 1)) == NULL)
+	/* Each value takes two characters at least ("0,"); the compact
+	 * decoders store four bytes at a time. */
+	if ((out = malloc(len / 2 + 4)) == NULL)
 		return -ENOMEM;
 	if (!find_content(p, len, &start, &end, out, n)) {
 		free(out);

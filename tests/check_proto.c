@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cdecode.h"
 #include "err.h"
 #include "frame.h"
 #include "proto.h"
@@ -383,7 +384,8 @@ END_TEST
  * decoded to jansson's bytes or refused as jansson would refuse it.
  */
 static const char *const oddities[] = { "256", "01", "1.0", " 7", "7 ",
-    "-1", "1e2", "1000", "00", "\"7\"", "7,", "", "255", "0" };
+    "-1", "1e2", "1000", "00", "\"7\"", "7,", "", "255", "0", "260",
+    "999", "100" };
 
 static void
 decode_like_jansson(const char *json)
@@ -442,6 +444,47 @@ START_TEST(compact_content_decodes_as_jansson_would)
 }
 END_TEST
 
+/*
+ * Both compact decoders (cdecode.h) against jansson, with the oddity at
+ * every offset near the start and the end, so that it falls at every
+ * byte of a window and of a 64-byte block, and in the scalar tail.
+ */
+START_TEST(compact_decoders_agree_at_every_offset)
+{
+	static char json[16384];
+	char val[16];
+	size_t o;
+
+	for (int mode = 0; mode < 2; mode++) {
+		if (mode == 0 && !ks_cdec_has_windows()) {
+			fprintf(stderr, "SKIP compact_decoders_agree_at_every_"
+			    "offset (windows): this CPU has no SSSE3\n");
+			continue;
+		}
+		ks_cdec_force(mode == 0 ? KS_CDEC_AUTO : KS_CDEC_STREAMS);
+		for (size_t at = 0; at < 2000; at++) {
+			if (at == 100)
+				at = 1900;
+			o = (size_t)snprintf(json, sizeof(json), "{\"kind\":"
+			    "\"write\",\"path\":\"/f\",\"content\":[");
+			for (size_t i = 0; i < 2000; i++) {
+				if (i == at)
+					snprintf(val, sizeof(val), "%s",
+					    oddities[_i]);
+				else
+					snprintf(val, sizeof(val), "%zu",
+					    (i * 37 + at) % 256);
+				o += (size_t)snprintf(json + o, sizeof(json) -
+				    o, "%s%s", i ? "," : "", val);
+			}
+			snprintf(json + o, sizeof(json) - o, "]}");
+			decode_like_jansson(json);
+		}
+	}
+	ks_cdec_force(KS_CDEC_AUTO);
+}
+END_TEST
+
 Suite *
 proto_suite(void)
 {
@@ -467,6 +510,8 @@ proto_suite(void)
 	tcase_add_loop_test(dec, large_write_content_decodes_as_jansson_would,
 	    0, sizeof(lifted) / sizeof(lifted[0]));
 	tcase_add_loop_test(dec, compact_content_decodes_as_jansson_would, 0,
+	    sizeof(oddities) / sizeof(oddities[0]));
+	tcase_add_loop_test(dec, compact_decoders_agree_at_every_offset, 0,
 	    sizeof(oddities) / sizeof(oddities[0]));
 	return s;
 }

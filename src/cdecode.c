@@ -1,0 +1,293 @@
+/*
+ * cdecode: the fast decoders of a content array in its compact form,
+ * "[v,v,...,v]" with each v 0..255 written as JSON writes it (1-3
+ * digits, no leading zero, no blank). Anything else makes them give up,
+ * and the careful loop of content.c (or jansson) reads the text.
+ *
+ * Two decoders, which must agree byte for byte (tests compare them):
+ *  - windows (x86-64 with SSSE3): the body cut in 8-byte windows. A
+ *    value belongs to the window that holds its comma; the commas of a
+ *    window and of the three bytes before it index a table that places
+ *    each value's digits in a 32-bit lane, and two multiply-adds turn
+ *    lanes into values. Windows do not depend on each other, so nothing
+ *    waits on the length of the value before.
+ *  - streams (anywhere): one value at a time, branch-free, four streams
+ *    abreast, each started after a comma.
+ */
+#include "cdecode.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Bodies shorter than this go to the careful loop: no gain below. */
+#define BODY_MIN 64
+
+static int forced = KS_CDEC_AUTO;
+
+void
+ks_cdec_force(int which)
+{
+	forced = which;
+}
+
+/* Streams the compact decoder interleaves: each value's length depends
+ * on its bytes, so one stream is a chain of loads; four run abreast. */
+#define STREAMS 4
+
+/*
+ * One value of the compact form at pos: 1-3 digits, no leading zero, at
+ * most 255, then ',' or ']'. Stores it at out[*k], moves pos past its
+ * separator; branch-free but for the result: false when the text is
+ * anything else. Locals only: out may alias nothing the caller keeps.
+ */
+static inline bool
+compact_one(const char *p, size_t *pos, unsigned char *out, size_t *k)
+{
+	size_t at = *pos;
+	unsigned c0 = (unsigned char)p[at] - '0';
+	unsigned c1 = (unsigned char)p[at + 1] - '0';
+	unsigned c2 = (unsigned char)p[at + 2] - '0';
+	unsigned a1 = c1 < 10, a2 = a1 & (c2 < 10), l = 1 + a1 + a2;
+	unsigned v = a2 ? c0 * 100 + c1 * 10 + c2 : a1 ? c0 * 10 + c1 : c0;
+	char sep = p[at + l];
+
+	out[(*k)++] = (unsigned char)v;
+	*pos = at + l + 1;
+	return !((c0 > 9) | (v > 255) | ((l > 1) & (c0 == 0)) |
+	    ((sep != ',') & (sep != ']')));
+}
+
+/*
+ * Values from p[pos] on, the last one ending on ']' at end. A value
+ * starts before its separator, so compact_one reads at most p[end + 1].
+ */
+static bool
+compact_tail(const char *p, size_t pos, size_t end, unsigned char *out,
+    size_t *k)
+{
+	bool ok = true;
+
+	while (ok && pos < end)
+		ok = compact_one(p, &pos, out, k);
+	return ok && pos == end + 1;
+}
+
+static bool
+streams(const char *p, size_t body, size_t end, unsigned char *out,
+    size_t *n)
+{
+	size_t pos[STREAMS], lim[STREAMS], k0[STREAMS], k[STREAMS];
+	size_t at, from = body, m = 0;
+	bool ok = true;
+
+	/* Stream j starts after a comma; before it lie at most half as
+	 * many values as bytes, so it writes from there and moves down.
+	 * Its values start before lim[j] - 1, its separator. */
+	for (size_t j = 0; j < STREAMS; j++) {
+		at = j + 1 == STREAMS ? end : body + (end - body) * (j + 1) /
+		    STREAMS;
+		while (at < end && p[at] != ',')
+			at++;
+		if (at == end && j + 1 < STREAMS)
+			return false;	/* too few commas to split */
+		pos[j] = from;
+		lim[j] = at + 1;
+		k[j] = k0[j] = (from - body) / 2;
+		from = at + 1;
+	}
+	while (ok && pos[0] + 1 < lim[0] && pos[1] + 1 < lim[1] &&
+	    pos[2] + 1 < lim[2] && pos[3] + 1 < lim[3]) {
+		ok &= compact_one(p, &pos[0], out, &k[0]);
+		ok &= compact_one(p, &pos[1], out, &k[1]);
+		ok &= compact_one(p, &pos[2], out, &k[2]);
+		ok &= compact_one(p, &pos[3], out, &k[3]);
+	}
+	for (size_t j = 0; j < STREAMS && ok; j++)
+		while (ok && pos[j] + 1 < lim[j])
+			ok = compact_one(p, &pos[j], out, &k[j]);
+	/* Each stream ends on its own separator, the last on ']'. */
+	for (size_t j = 0; j < STREAMS && ok; j++) {
+		ok = pos[j] == lim[j] && p[lim[j] - 1] ==
+		    (j + 1 == STREAMS ? ']' : ',');
+		memmove(out + m, out + k0[j], k[j] - k0[j]);
+		m += k[j] - k0[j];
+	}
+	*n = m;
+	return ok;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HAVE_WINDOWS 1
+#include <immintrin.h>
+
+/*
+ * The window table, indexed by the comma bits of the 3 bytes before a
+ * window (bits 0-2) and of its 8 bytes (bits 3-10): in the 16 bytes
+ * loaded for a window, bytes 5-7 and 8-15. For each value whose comma
+ * is in the window, a lane of four shuffle indices: 0x80 (a zero), then
+ * the hundreds, tens and units digit, right-aligned; count says how
+ * many lanes. The table trusts the masks of windows(): only digits and
+ * commas, no empty value, no value of four digits. 36 KiB, built once.
+ */
+#define WINDOW_KEYS 2048
+static uint8_t win_shuf[WINDOW_KEYS][16] __attribute__((aligned(16)));
+static uint8_t win_count[WINDOW_KEYS];
+static pthread_once_t win_once = PTHREAD_ONCE_INIT;
+static bool win_cpu;
+
+/* Once: whether this CPU has SSSE3, and then the table. */
+static void
+window_build(void)
+{
+	if (!(win_cpu = __builtin_cpu_supports("ssse3")))
+		return;
+	for (unsigned key = 0; key < WINDOW_KEYS; key++) {
+		uint8_t *shuf = win_shuf[key];
+		int last = 4, n = 0;	/* no comma before: three digits */
+
+		memset(shuf, 0x80, 16);
+		for (int b = 5; b < 8; b++)
+			if (key >> (b - 5) & 1)
+				last = b;
+		for (int b = 8; b < 16 && n < 4; b++) {
+			int len = b - last - 1;
+
+			if (!(key >> (b - 5) & 1))
+				continue;
+			for (int d = 0; len <= 3 && d < len; d++)
+				shuf[n * 4 + 4 - len + d] = (uint8_t)(last + 1 +
+				    d);
+			n += len > 0;
+			last = b;
+		}
+		win_count[key] = (uint8_t)n;
+	}
+}
+
+/* Bit i set where the byte at i of the 64 at p is c, or a digit. */
+__attribute__((target("ssse3"))) static inline uint64_t
+mask64(const char *p, char c, bool digit)
+{
+	const __m128i want = _mm_set1_epi8(c), nine = _mm_set1_epi8(9);
+	uint64_t m = 0;
+
+	for (int j = 0; j < 4; j++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)
+		    (p + 16 * j));
+		__m128i t = _mm_sub_epi8(v, want);
+		__m128i eq = digit ? _mm_cmpeq_epi8(_mm_min_epu8(t, nine), t) :
+		    _mm_cmpeq_epi8(v, want);
+
+		m |= (uint64_t)(unsigned)_mm_movemask_epi8(eq) << (16 * j);
+	}
+	return m;
+}
+
+/*
+ * Blocks of 64 bytes from body while one fits before end: their masks
+ * check the text (only digits and commas; no empty value, no leading
+ * zero, no run of four digits), then each of the block's 8 windows is
+ * shuffled and summed. The partial value at the end of the last block
+ * and the rest go to compact_tail. out needs 4 bytes of room past the
+ * values.
+ */
+__attribute__((target("ssse3"))) static bool
+windows(const char *p, size_t body, size_t end, unsigned char *out,
+    size_t *n)
+{
+	const __m128i zero = _mm_set1_epi8('0');
+	const __m128i weight = _mm_set1_epi32(0x010a6400);  /* 0,100,10,1 */
+	const __m128i ones = _mm_set1_epi16(1), max = _mm_set1_epi32(255);
+	const __m128i pack = _mm_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1,
+	    -1, -1, -1, -1, -1, -1, -1);
+	size_t nblk = (end - body) / 64, k = 0, pos;
+	uint64_t pcm = 1ull << 63, pdm = 0, bad = 0;  /* '[' before body */
+	__m128i over = _mm_setzero_si128();
+
+	for (size_t blk = 0; blk < nblk; blk++) {
+		const char *b = p + body + 64 * blk;
+		uint64_t cm = mask64(b, ',', false), dm = mask64(b, '0', true);
+		uint64_t zm = mask64(b, '0', false);
+		uint64_t after = (unsigned char)b[64] - '0' < 10;
+		uint64_t before = cm << 1 | pcm >> 63;
+
+		bad |= ~(cm | dm) | (cm & before) |
+		    (zm & before & (dm >> 1 | after << 63)) |
+		    (dm & (dm << 1 | pdm >> 63) & (dm << 2 | pdm >> 62) &
+		    (dm << 3 | pdm >> 61));
+		for (int w = 0; w < 8; w++) {
+			unsigned key = w == 0 ? (unsigned)((cm & 0xff) << 3 |
+			    pcm >> 61) : (unsigned)(cm >> (8 * w - 3) & 0x7ff);
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)
+			    (b + 8 * w - 8));
+			__m128i lanes = _mm_shuffle_epi8(_mm_sub_epi8(v, zero),
+			    _mm_load_si128((const __m128i *)(const void *)
+			    win_shuf[key]));
+			__m128i val = _mm_madd_epi16(_mm_maddubs_epi16(lanes,
+			    weight), ones);
+			uint32_t four;
+
+			over = _mm_or_si128(over, _mm_cmpgt_epi32(val, max));
+			four = (uint32_t)_mm_cvtsi128_si32(_mm_shuffle_epi8(val,
+			    pack));
+			memcpy(out + k, &four, 4);
+			k += win_count[key];
+		}
+		pcm = cm;
+		pdm = dm;
+	}
+	if (bad != 0 || _mm_movemask_epi8(over) != 0)
+		return false;
+	/* The tail starts after the blocks' last comma (a value has at
+	 * most three digits, so it is one of the last four bytes). */
+	pos = body + 64 * nblk;
+	while (pos > body && p[pos - 1] != ',')
+		pos--;
+	if (!compact_tail(p, pos, end, out, &k))
+		return false;
+	*n = k;
+	return true;
+}
+
+static bool
+have_ssse3(void)
+{
+	pthread_once(&win_once, window_build);
+	return win_cpu;
+}
+#endif
+
+size_t
+ks_cdec_compact(const char *p, size_t i, size_t len, unsigned char *out,
+    size_t *n)
+{
+	const char *close = memchr(p + i, ']', len - i);
+	size_t body = i + 1, end;
+	bool ok;
+
+	/* A value's three bytes stay inside p: "}" follows the "]". */
+	if (close == NULL || (end = (size_t)(close - p)) + 1 >= len ||
+	    end - body < BODY_MIN || body < 8)
+		return 0;
+#ifdef HAVE_WINDOWS
+	if (forced != KS_CDEC_STREAMS && have_ssse3())
+		ok = windows(p, body, end, out, n);
+	else
+		ok = streams(p, body, end, out, n);
+#else
+	ok = streams(p, body, end, out, n);
+#endif
+	return ok ? end + 1 : 0;
+}
+
+bool
+ks_cdec_has_windows(void)
+{
+#ifdef HAVE_WINDOWS
+	return have_ssse3();
+#else
+	return false;
+#endif
+}

@@ -1,0 +1,26 @@
+/*
+ * cdecode: the fast decoders of a write's content array in the compact
+ * form JSON encoders write ("[104,105]"): SSSE3 windows on x86-64, four
+ * scalar streams elsewhere. content.c finds the array and falls back to
+ * its careful loop when these give up.
+ */
+#ifndef KS_CDECODE_H
+#define KS_CDECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * The compact array at p[i] ('['), decoded into out, which has room for
+ * (len - i) / 2 + 4 bytes. Returns the index after its ']' with *n set,
+ * or 0 when the text is not compact, too short to gain, or invalid.
+ */
+size_t ks_cdec_compact(const char *p, size_t i, size_t len,
+    unsigned char *out, size_t *n);
+
+/* For tests, which run both decoders over the same text. */
+enum { KS_CDEC_AUTO, KS_CDEC_STREAMS };
+void ks_cdec_force(int which);
+bool ks_cdec_has_windows(void);
+
+#endif
