@@ -37,7 +37,7 @@ ALL_CFLAGS = $(KS_CPPFLAGS) $(KS_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LINKMODE) $(LDFLAGS)
 
 SRC = src/err.c src/log.c src/frame.c src/content.c src/cdecode.c src/proto.c src/encode.c \
-	src/path.c src/lookup.c src/policy.c src/compose.c src/verdict.c \
+	src/reqread.c src/path.c src/lookup.c src/policy.c src/compose.c src/verdict.c \
 	src/audit.c src/walk.c src/linkidx.c \
 	src/ignore/ignglob.c src/ignore/ignfile.c src/ignore/ignore.c \
 	src/globpat.c src/glob.c \
@@ -57,7 +57,7 @@ TESTS = tests/check_main.c tests/check_err.c tests/check_frame.c \
 	tests/check_fault.c tests/check_traversal.c tests/check_readrace.c \
 	tests/check_applets.c tests/check_extend.c tests/check_verdict.c \
 	tests/check_encode.c tests/check_pool.c tests/check_audit.c \
-	tests/check_hostx.c
+	tests/check_hostx.c tests/check_reqread.c
 MAN = man/koda-sandbox.1 man/koda-fs-worker.1 man/koda-sandbox-policy.5 \
 	man/koda-sandbox-audit.5 \
 	man/koda-sandbox-protocol.7

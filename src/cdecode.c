@@ -210,7 +210,7 @@ windows(const char *p, size_t body, size_t end, unsigned char *out,
 		const char *b = p + body + 64 * blk;
 		uint64_t cm = mask64(b, ',', false), dm = mask64(b, '0', true);
 		uint64_t zm = mask64(b, '0', false);
-		uint64_t after = (unsigned char)b[64] - '0' < 10;
+		uint64_t after = (unsigned)(unsigned char)b[64] - '0' < 10u;
 		uint64_t before = cm << 1 | pcm >> 63;
 
 		bad |= ~(cm | dm) | (cm & before) |
@@ -220,7 +220,11 @@ windows(const char *p, size_t body, size_t end, unsigned char *out,
 		for (int w = 0; w < 8; w++) {
 			unsigned key = w == 0 ? (unsigned)((cm & 0xff) << 3 |
 			    pcm >> 61) : (unsigned)(cm >> (8 * w - 3) & 0x7ff);
-			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)
+			/* The first window's 8 bytes before are not read: body
+			 * may start a buffer. */
+			__m128i v = blk == 0 && w == 0 ? _mm_slli_si128(
+			    _mm_loadu_si128((const __m128i *)(const void *)b),
+			    8) : _mm_loadu_si128((const __m128i *)(const void *)
 			    (b + 8 * w - 8));
 			__m128i lanes = _mm_shuffle_epi8(_mm_sub_epi8(v, zero),
 			    _mm_load_si128((const __m128i *)(const void *)
@@ -259,27 +263,38 @@ have_ssse3(void)
 }
 #endif
 
+bool
+ks_cdec_run(const char *p, size_t body, size_t end, unsigned char *out,
+    size_t *n)
+{
+	size_t k = 0;
+
+	if (end - body >= BODY_MIN) {
+#ifdef HAVE_WINDOWS
+		if (forced != KS_CDEC_STREAMS && have_ssse3())
+			return windows(p, body, end, out, n);
+#endif
+		if (streams(p, body, end, out, n))
+			return true;
+	}
+	if (!compact_tail(p, body, end, out, &k))
+		return false;
+	*n = k;
+	return true;
+}
+
 size_t
 ks_cdec_compact(const char *p, size_t i, size_t len, unsigned char *out,
     size_t *n)
 {
 	const char *close = memchr(p + i, ']', len - i);
-	size_t body = i + 1, end;
-	bool ok;
+	size_t end;
 
 	/* A value's three bytes stay inside p: "}" follows the "]". */
 	if (close == NULL || (end = (size_t)(close - p)) + 1 >= len ||
-	    end - body < BODY_MIN || body < 8)
+	    end - (i + 1) < BODY_MIN)
 		return 0;
-#ifdef HAVE_WINDOWS
-	if (forced != KS_CDEC_STREAMS && have_ssse3())
-		ok = windows(p, body, end, out, n);
-	else
-		ok = streams(p, body, end, out, n);
-#else
-	ok = streams(p, body, end, out, n);
-#endif
-	return ok ? end + 1 : 0;
+	return ks_cdec_run(p, i + 1, end, out, n) ? end + 1 : 0;
 }
 
 bool

@@ -18,6 +18,15 @@
 size_t ks_cdec_compact(const char *p, size_t i, size_t len,
     unsigned char *out, size_t *n);
 
+/*
+ * The values in p[body..end): digits and commas, the last value ending
+ * at p[end] (',' or ']'; no ']' before it). p[end + 1] must be readable.
+ * true with out[0..*n) filled (out has room for (end - body) / 2 + 5
+ * bytes); false when the text is not in the compact form.
+ */
+bool ks_cdec_run(const char *p, size_t body, size_t end,
+    unsigned char *out, size_t *n);
+
 /* For tests, which run both decoders over the same text. */
 enum { KS_CDEC_AUTO, KS_CDEC_STREAMS };
 void ks_cdec_force(int which);

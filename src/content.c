@@ -107,41 +107,78 @@ read_bytes(const char *p, size_t i, size_t len, unsigned char *out,
 	}
 }
 
+/*
+ * Walks the members of the top-level object from p[i], a key, to its
+ * first "content" member whose value is an array: the index of that
+ * '[', or 0 (*closed then says whether the object ended well there).
+ */
+static size_t
+members(const char *p, size_t len, size_t i, bool *closed)
+{
+	size_t k;
+	bool is_content;
+
+	*closed = false;
+	while (i < len && p[i] == '"') {
+		if ((k = skip_string(p, i, len)) == 0)
+			return 0;
+		is_content = k - i == 9 && memcmp(p + i, "\"content\"", 9) == 0;
+		if ((i = skip_ws(p, k, len)) >= len || p[i] != ':')
+			return 0;
+		i = skip_ws(p, i + 1, len);
+		if (is_content && i < len && p[i] == '[')
+			return i;
+		if ((i = skip_value(p, i, len)) == 0)
+			return 0;
+		if ((i = skip_ws(p, i, len)) < len && p[i] == '}') {
+			*closed = true;
+			return 0;
+		}
+		if (i >= len || p[i] != ',')
+			return 0;
+		i = skip_ws(p, i + 1, len);
+	}
+	return 0;
+}
+
+/* The index of the first key of the object p starts with, or 0. */
+static size_t
+first_key(const char *p, size_t len)
+{
+	size_t i = skip_ws(p, 0, len);
+
+	return i < len && p[i] == '{' ? skip_ws(p, i + 1, len) : 0;
+}
+
+size_t
+ks_content_start(const char *p, size_t len)
+{
+	bool closed;
+	size_t i = first_key(p, len);
+
+	return i == 0 ? 0 : members(p, len, i, &closed);
+}
+
 /* Finds the top-level "content" array: its start and end in p, and its
  * bytes in out. Returns true when there is exactly one, plain. */
 static bool
 find_content(const char *p, size_t len, size_t *start, size_t *end,
     unsigned char *out, size_t *n)
 {
-	size_t i = skip_ws(p, 0, len), k;
-	bool found = false, is_content;
+	size_t i;
+	bool closed;
 
-	if (i >= len || p[i] != '{')
+	if ((i = first_key(p, len)) == 0 ||
+	    (*start = members(p, len, i, &closed)) == 0 ||
+	    (i = *end = read_bytes(p, *start, len, out, n)) == 0)
 		return false;
-	for (i = skip_ws(p, i + 1, len); i < len && p[i] == '"';) {
-		if ((k = skip_string(p, i, len)) == 0)
-			return false;
-		is_content = k - i == 9 && memcmp(p + i, "\"content\"", 9) == 0;
-		if ((i = skip_ws(p, k, len)) >= len || p[i] != ':')
-			return false;
-		i = skip_ws(p, i + 1, len);
-		if (is_content && i < len && p[i] == '[') {
-			if (found)
-				return false;	/* jansson: duplicate key */
-			found = true;
-			*start = i;
-			if ((i = *end = read_bytes(p, i, len, out, n)) == 0)
-				return false;
-		} else if ((i = skip_value(p, i, len)) == 0) {
-			return false;
-		}
-		if ((i = skip_ws(p, i, len)) < len && p[i] == '}')
-			return found;
-		if (i >= len || p[i] != ',')
-			return false;
-		i = skip_ws(p, i + 1, len);
-	}
-	return false;
+	if ((i = skip_ws(p, i, len)) < len && p[i] == '}')
+		return true;
+	if (i >= len || p[i] != ',')
+		return false;
+	/* Another "content" array: jansson refuses the duplicate key. */
+	return members(p, len, skip_ws(p, i + 1, len), &closed) == 0 &&
+	    closed;
 }
 
 int

@@ -19,4 +19,12 @@
 int ks_content_lift(const char *p, size_t len, char **text, size_t *tlen,
     unsigned char **bytes, size_t *n);
 
+/*
+ * The index of the '[' of the first top-level "content" array in the
+ * first len bytes of a JSON text, or 0 when they hold none: what comes
+ * before it must be an object's members, plain, as ks_content_lift
+ * wants them.
+ */
+size_t ks_content_start(const char *p, size_t len);
+
 #endif

@@ -99,9 +99,15 @@ read_failed(struct ks_err *err, int rc)
 	return ks_err_set(err, rc, KS_CODE_PROTOCOL, "%s", os);
 }
 
+void
+ks_reader_trim(struct ks_reader *r, size_t keep)
+{
+	if (r->in.cap > keep && r->off == r->in.len)
+		ks_reader_free(r);
+}
+
 int
-ks_frame_read(struct ks_reader *r, const char **payload, size_t *len,
-    struct ks_err *err)
+ks_frame_head(struct ks_reader *r, size_t *len, struct ks_err *err)
 {
 	const unsigned char *h;
 	size_t have;
@@ -121,13 +127,47 @@ ks_frame_read(struct ks_reader *r, const char **payload, size_t *len,
 	if (n > KS_FRAME_MAX)
 		return ks_err_set(err, EMSGSIZE, KS_CODE_PROTOCOL,
 		    "payload size %u exceeds max %u", n, KS_FRAME_MAX);
-	if ((rc = fill(r, 4 + (size_t)n)) < 0)
+	r->off += 4;
+	r->left = n;
+	*len = n;
+	return 1;
+}
+
+int
+ks_frame_peek(struct ks_reader *r, size_t want, const char **p,
+    size_t *avail, struct ks_err *err)
+{
+	int rc;
+
+	if (want > r->left)
+		want = r->left;
+	if ((rc = fill(r, want)) < 0)
 		return read_failed(err, rc);
 	if (rc == 0)
 		return ks_err_set(err, EPROTO, KS_CODE_PROTOCOL, "early eof");
-	*payload = r->in.p + r->off + 4;
-	*len = n;
-	r->off += 4 + (size_t)n;
+	*p = r->in.p + r->off;
+	*avail = r->in.len - r->off < r->left ? r->in.len - r->off : r->left;
+	return 1;
+}
+
+void
+ks_frame_consume(struct ks_reader *r, size_t n)
+{
+	r->off += n;
+	r->left -= n;
+}
+
+int
+ks_frame_read(struct ks_reader *r, const char **payload, size_t *len,
+    struct ks_err *err)
+{
+	int rc;
+
+	if ((rc = ks_frame_head(r, len, err)) <= 0)
+		return rc;
+	if ((rc = ks_frame_peek(r, *len, payload, len, err)) < 0)
+		return rc;
+	ks_frame_consume(r, *len);
 	return 1;
 }
 

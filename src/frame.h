@@ -28,6 +28,7 @@ struct ks_reader {
 	int fd;
 	struct ks_buf in;
 	size_t off;		/* start of unconsumed bytes in in.p */
+	size_t left;		/* of the frame begun, bytes not consumed */
 };
 
 /*
@@ -42,7 +43,26 @@ struct ks_reader {
 int ks_frame_read(struct ks_reader *r, const char **payload, size_t *len,
     struct ks_err *err);
 
+/*
+ * A frame in parts, for a reader that decodes as bytes arrive: the
+ * head (1 with the payload's length, 0 at a clean end of stream, or a
+ * negative errno, as above); then, as often as needed, a peek that
+ * reads until at least want more bytes of the payload are buffered
+ * (fewer when the payload has fewer left) and points *p at all of them
+ * that are buffered, *avail; and a consume of the first n of those.
+ * Bytes not consumed stay in front of the next peek. Every byte of the
+ * payload must be consumed before the next head.
+ */
+int ks_frame_head(struct ks_reader *r, size_t *len, struct ks_err *err);
+int ks_frame_peek(struct ks_reader *r, size_t want, const char **p,
+    size_t *avail, struct ks_err *err);
+void ks_frame_consume(struct ks_reader *r, size_t n);
+
 void ks_reader_free(struct ks_reader *r);
+
+/* Frees r's buffer when it holds more than keep bytes and none of them
+ * unconsumed, so that a large frame's memory does not stay. */
+void ks_reader_trim(struct ks_reader *r, size_t keep);
 
 /*
  * Starts a frame in b: empties it and reserves the 4 length bytes that

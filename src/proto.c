@@ -485,28 +485,15 @@ get_fields(json_t *d, struct ks_req *r, struct ks_err *err)
 	return -EPROTO;
 }
 
-int
-ks_req_decode(const char *payload, size_t len, struct ks_req *req,
-    struct ks_err *err)
+/* The request in req->doc (its content maybe lifted already). */
+static int
+decode_doc(struct ks_req *req, struct ks_err *err)
 {
-	char *lifted = NULL;
 	json_t *kind;
 	const char *k;
-	size_t i, llen;
+	size_t i;
 	int rc;
 
-	memset(req, 0, sizeof(*req));
-	/* A large write's bytes are read without jansson (content.h). */
-	if (len >= LIFT_MIN && ks_content_lift(payload, len, &lifted,
-	    &llen, &req->content, &req->content_len) < 0)
-		return ks_err_os(err, ENOMEM);
-	req->doc = lifted != NULL ? load(lifted, llen, err) :
-	    load(payload, len, err);
-	free(lifted);
-	if (req->doc == NULL) {
-		ks_req_free(req);
-		return -EPROTO;
-	}
 	if (!json_is_object(req->doc)) {
 		rc = malformed(err, "invalid type: %s, expected internally "
 		    "tagged enum Request", type_name(req->doc));
@@ -531,6 +518,69 @@ ks_req_decode(const char *payload, size_t len, struct ks_req *req,
 	if ((rc = get_fields(req->doc, req, err)) == 0)
 		return 0;
 fail:
+	ks_req_free(req);
+	return rc;
+}
+
+int
+ks_req_decode(const char *payload, size_t len, struct ks_req *req,
+    struct ks_err *err)
+{
+	char *lifted = NULL;
+	size_t llen;
+
+	memset(req, 0, sizeof(*req));
+	/* A large write's bytes are read without jansson (content.h). */
+	if (len >= LIFT_MIN && ks_content_lift(payload, len, &lifted,
+	    &llen, &req->content, &req->content_len) < 0)
+		return ks_err_os(err, ENOMEM);
+	if (lifted != NULL) {
+		req->doc = ks_json_load(lifted, llen, err);
+		free(lifted);
+		if (req->doc == NULL) {
+			/* jansson's message and position: of the text sent. */
+			free(req->content);
+			req->content = NULL;
+			req->content_len = 0;
+		}
+	}
+	if (req->doc == NULL && (req->doc = load(payload, len, err)) == NULL) {
+		ks_req_free(req);
+		return -EPROTO;
+	}
+	return decode_doc(req, err);
+}
+
+int
+ks_req_decode_lifted(const char *text, size_t len, size_t at,
+    unsigned char *bytes, size_t n, struct ks_req *req, struct ks_err *err)
+{
+	struct ks_buf orig = { 0 };
+	char v[8];
+	int rc = 0;
+
+	memset(req, 0, sizeof(*req));
+	req->content = bytes;
+	req->content_len = n;
+	if ((req->doc = ks_json_load(text, len, err)) != NULL)
+		return decode_doc(req, err);
+	/* For jansson's message and position, the text as it was sent:
+	 * the lifted array was in the compact form, so printing its
+	 * values again gives its bytes back. */
+	rc = ks_buf_put(&orig, text, at + 1);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = ks_buf_put(&orig, v, (size_t)snprintf(v, sizeof(v),
+		    i + 1 < n ? "%u," : "%u", bytes[i]));
+	if (rc == 0)
+		rc = ks_buf_put(&orig, text + at + 1, len - at - 1);
+	if (rc == 0 && (req->doc = load(orig.p, orig.len, err)) != NULL)
+		rc = ks_err_set(err, EPROTO, KS_CODE_PROTOCOL, "a request "
+		    "read in parts does not parse whole");  /* cannot be */
+	else if (rc == 0)
+		rc = -EPROTO;
+	else
+		rc = ks_err_os(err, ENOMEM);
+	ks_buf_free(&orig);
 	ks_req_free(req);
 	return rc;
 }

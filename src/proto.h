@@ -91,6 +91,16 @@ int ks_json_get_u64(const json_t *v, uint64_t *out);
 int ks_req_decode(const char *payload, size_t len, struct ks_req *req,
     struct ks_err *err);
 
+/*
+ * The same for a payload whose content array was decoded as it arrived
+ * (reqread.h): text is the payload with that array written as "[]" at
+ * text[at], bytes (malloc'd; req owns it from here, whatever the
+ * result) its n values. The result, message included, is the one
+ * ks_req_decode gives for the payload as it was sent.
+ */
+int ks_req_decode_lifted(const char *text, size_t len, size_t at,
+    unsigned char *bytes, size_t n, struct ks_req *req, struct ks_err *err);
+
 /* The wire name of a request kind ("read", ...). Never NULL. */
 const char *ks_req_kind_name(enum ks_kind kind);
 

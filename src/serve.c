@@ -17,6 +17,10 @@
 #include "lists.h"
 #include "log.h"
 #include "proto.h"
+#include "reqread.h"
+
+/* Buffers over this size are given back after the request they served. */
+#define KEEP_MAX (256 * 1024)
 
 static int
 begin(struct ks_buf *b, const char *head)
@@ -260,7 +264,6 @@ ks_serve_loop(struct ks_fs *fs, int in, int out, struct ks_err *err)
 	struct ks_reader r = { .fd = in };
 	struct ks_buf reply = { 0 };
 	struct ks_req req;
-	const char *payload;
 	size_t len;
 	bool stop = false;
 	/* Timing and recording only for an audit log or debug logging. */
@@ -269,9 +272,9 @@ ks_serve_loop(struct ks_fs *fs, int in, int out, struct ks_err *err)
 	int rc, done;
 
 	while (!stop) {
-		if ((rc = ks_frame_read(&r, &payload, &len, err)) == 0)
+		if ((rc = ks_req_read(&r, &req, &len, err)) == 0)
 			break;			/* peer closed cleanly */
-		if (rc < 0 || (rc = ks_req_decode(payload, len, &req, err)) < 0) {
+		if (rc < 0) {
 			rc = fatal(out, &reply, err);
 			break;
 		}
@@ -290,6 +293,10 @@ ks_serve_loop(struct ks_fs *fs, int in, int out, struct ks_err *err)
 		ks_req_free(&req);
 		if (rc < 0 || (rc = ks_frame_send(out, &reply, err)) < 0)
 			break;			/* the peer is gone */
+		/* An idle worker gives back what one large request took. */
+		if (reply.cap > KEEP_MAX)
+			ks_buf_free(&reply);
+		ks_reader_trim(&r, KEEP_MAX);
 	}
 	ks_reader_free(&r);
 	ks_buf_free(&reply);

@@ -14,6 +14,7 @@
 #include "err.h"
 #include "frame.h"
 #include "proto.h"
+#include "testlib.h"
 
 Suite *proto_suite(void);
 
@@ -457,8 +458,8 @@ START_TEST(compact_decoders_agree_at_every_offset)
 
 	for (int mode = 0; mode < 2; mode++) {
 		if (mode == 0 && !ks_cdec_has_windows()) {
-			fprintf(stderr, "SKIP compact_decoders_agree_at_every_"
-			    "offset (windows): this CPU has no SSSE3\n");
+			ks_skip("compact_decoders_agree_at_every_offset "
+			    "(windows)", "this CPU has no SSSE3");
 			continue;
 		}
 		ks_cdec_force(mode == 0 ? KS_CDEC_AUTO : KS_CDEC_STREAMS);

@@ -38,6 +38,7 @@ Suite *encode_suite(void);
 Suite *pool_suite(void);
 Suite *audit_suite(void);
 Suite *hostx_suite(void);
+Suite *reqread_suite(void);
 
 /* Check has no skip status: print "skipped: NAME: WHY" and count it. */
 void ks_skip(const char *name, const char *why);
