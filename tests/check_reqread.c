@@ -10,6 +10,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,8 +126,19 @@ read_back(const struct text *frames, size_t nframes, size_t piece,
 		ck_assert_msg((rc1 < 0) == (rc2 < 0), "frame %zu: read %d (%s), "
 		    "decode %d (%s)", f, rc1, e1.msg, rc2, e2.msg);
 		if (rc2 < 0) {
+			json_error_t je;
+			json_t *doc = json_loadb(frames[f].p, frames[f].len,
+			    JSON_REJECT_DUPLICATES, &je);
+			char where[64];
+
 			ck_assert_int_eq(e1.code, e2.code);
 			ck_assert_str_eq(e1.msg, e2.msg);
+			/* jansson's position is in the text as it was sent. */
+			snprintf(where, sizeof(where), "at line %d column %d",
+			    je.line, je.column);
+			ck_assert_msg(doc != NULL || strstr(e1.msg, where) !=
+			    NULL, "%s: not %s", e1.msg, where);
+			json_decref(doc);
 			break;		/* the session would end here */
 		}
 		ck_assert_int_eq(got.kind, want.kind);
