@@ -42,6 +42,8 @@
 #define VISIT_MAX	((size_t)1 << 20)
 /* O_PATH descriptors held at once; deeper directories go by path. */
 #define FD_MAX		64
+/* Bytes of directory entries read at once. */
+#define DENTS_SIZE	32768
 
 /*
  * Expansion. An entry is the crate's (PathBuf, index) todo item, plus
@@ -55,6 +57,9 @@ struct node {
 	ino_t ino;
 	struct node *up;	/* the directory a `**` listed this one from */
 	bool link;		/* a symlink on its path: no fd below it */
+	bool readable;		/* fd is open for listing (not O_PATH) */
+	bool listed;		/* listed through fd before: seek back */
+	char *landing;		/* where fd is, when known (see node_open) */
 };
 
 struct entry {
@@ -72,6 +77,7 @@ known_type(const struct entry *e)
 }
 
 struct walk {
+	char *dents;			/* getdents64's buffer, DENTS_SIZE */
 	struct ks_glob_pat **pat;	/* one per component */
 	size_t npat;
 	bool require_dir;		/* the pattern ends in '/' */
@@ -103,6 +109,7 @@ node_put(struct walk *w, struct node *n)
 			close(n->fd);
 			w->nfd--;
 		}
+		free(n->landing);
 		free(n);
 		n = up;
 	}
@@ -156,6 +163,38 @@ is_dir(const struct entry *e)
 }
 
 /*
+ * A directory the listing of a known directory (landing set) names as
+ * one is opened from its descriptor without following a link, ready to
+ * be listed: it lies at that landing joined with its name, and a swap
+ * for a link in between makes the open fail. Such descriptors chain
+ * down from the first directory listed, which a descriptor lookup
+ * judged (read_kids), so their listings need no lookup of their own.
+ * The case against: a directory renamed into a denied place after it
+ * was opened is still listed, as it is when the rename falls between
+ * any lookup and its getdents64; the listing is of names, and every
+ * read of what it names is judged on its own.
+ */
+static int
+node_open_known(struct node *n, const struct entry *e, int at,
+    const char *rel)
+{
+	const struct node *dir = e->dir;
+
+	if (dir == NULL || dir->landing == NULL || dir->fd < 0 ||
+	    e->type != DT_DIR || at != dir->fd ||
+	    (n->fd = openat(at, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
+		return 0;
+	n->readable = true;
+	if ((n->landing = ks_path_join(dir->landing, rel)) == NULL) {
+		close(n->fd);
+		n->fd = -1;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
  * Opens e when it is a directory: *out, or NULL when it is not one. Past
  * a symlink the walk names whole paths, as the crate does, so that the
  * kernel counts the links on each (ELOOP after 40) as it does there.
@@ -184,9 +223,16 @@ node_open(struct walk *w, const struct entry *e, struct node **out)
 	    0 || S_ISLNK(lst.st_mode)));
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		return -ENOMEM;
-	*n = (struct node){ -1, 1, st.st_dev, st.st_ino, NULL, link };
-	if (!link && w->nfd < FD_MAX && (n->fd = openat(at, rel,
-	    O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0)
+	*n = (struct node){ -1, 1, st.st_dev, st.st_ino, NULL, link, false,
+	    false, NULL };
+	if (!link && w->nfd < FD_MAX && known_type(e) &&
+	    node_open_known(n, e, at, rel) < 0) {
+		free(n);
+		return -ENOMEM;
+	}
+	if (!link && w->nfd < FD_MAX && n->fd < 0)
+		n->fd = openat(at, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (n->fd >= 0)
 		w->nfd++;
 	*out = n;
 	return 0;
@@ -338,65 +384,114 @@ open_listing(struct walk *w, const struct entry *e, char **landing)
 	return fd;
 }
 
+/*
+ * The descriptor to list h (e) from: h's own when it is open for that
+ * (rewound when listed before), else a descriptor lookup's, which h
+ * then keeps, with its landing, for its children (node_open_known).
+ * *landing is where the directory lies; *own says the caller closes
+ * the descriptor and frees *landing. A negative errno when it cannot
+ * be opened.
+ */
+static int
+listing_fd(struct walk *w, const struct entry *e, struct node *h,
+    char **landing, bool *own)
+{
+	int fd;
+
+	*own = false;
+	if (h->readable) {
+		if (h->listed && lseek(h->fd, 0, SEEK_SET) < 0)
+			return -errno;
+		h->listed = true;
+		*landing = h->landing;
+		return h->fd;
+	}
+	if ((fd = open_listing(w, e, landing)) < 0)
+		return fd;
+	if (h->link || (h->fd < 0 && w->nfd >= FD_MAX)) {
+		*own = true;
+		return fd;
+	}
+	if (h->fd >= 0)
+		close(h->fd);
+	else
+		w->nfd++;
+	h->fd = fd;
+	h->readable = h->listed = true;
+	h->landing = *landing;
+	return fd;
+}
+
+/* One child named de of the listing of e (h) onto the todo stack. */
+static int
+read_kid(struct walk *w, size_t idx, const struct entry *e, struct node *h,
+    const struct dirent64 *de, const char *landing)
+{
+	size_t len;
+	struct entry c;
+	int rc, denied;
+
+	if (de->d_name[0] == '.' && (de->d_name[1] == '\0' ||
+	    (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+		return 0;
+	len = strlen(de->d_name);
+	if (!ks_utf8_valid(de->d_name, len)) {
+		if (w->filter != NULL && w->filter->skipped != NULL)
+			(*w->filter->skipped)++;
+		return 0;
+	}
+	if ((rc = make_child(e, h, de->d_name, len, is_curdir(e->path),
+	    &c)) < 0)
+		return rc;
+	c.idx = idx;
+	c.type = de->d_type;
+	if ((denied = kid_denied(w, &c, landing, de->d_type)) != 0)
+		entry_free(w, &c);
+	if (denied < 0)
+		return denied;
+	return denied ? 0 : push(w, &c);
+}
+
 static int
 read_kids(struct walk *w, size_t idx, const struct entry *e, struct node *h)
 {
 	size_t base = w->ntodo;
-	bool curdir = is_curdir(e->path);
-	struct dirent *de;
-	struct entry c;
 	char *landing = NULL;
-	DIR *d = NULL;
-	int fd, rc = 0, denied;
+	ssize_t got = 0;
+	bool own = false;
+	int fd, rc = 0;
 
-	if ((fd = open_listing(w, e, &landing)) < 0 ||
-	    (d = fdopendir(fd)) == NULL) {
+	if (w->dents == NULL && (w->dents = malloc(DENTS_SIZE)) == NULL)
+		return -ENOMEM;
+	if ((fd = listing_fd(w, e, h, &landing, &own)) < 0) {
 		/* Out of descriptors: an error, not an empty listing. */
 		if (fd == -EMFILE || fd == -ENFILE || fd == -ENOMEM)
 			rc = fd;
-		else if (fd >= 0 && (errno == EMFILE || errno == ENFILE))
-			rc = -errno;
 		goto out;
 	}
-	for (errno = 0; (de = readdir(d)) != NULL; errno = 0) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		if (!ks_utf8_valid(de->d_name, strlen(de->d_name))) {
-			if (w->filter != NULL && w->filter->skipped != NULL)
-				(*w->filter->skipped)++;
-			continue;
+	while (rc == 0 && (got = getdents64(fd, w->dents, DENTS_SIZE)) > 0)
+		for (ssize_t off = 0; rc == 0 && off < got;) {
+			const struct dirent64 *de = (const void *)(w->dents +
+			    off);
+
+			rc = read_kid(w, idx, e, h, de, landing);
+			off += de->d_reclen;
 		}
-		if ((rc = make_child(e, h, de->d_name, strlen(de->d_name),
-		    curdir, &c)) < 0)
-			goto out;
-		c.idx = idx;
-		c.type = de->d_type;
-		if ((denied = kid_denied(w, &c, landing, de->d_type)) != 0)
-			entry_free(w, &c);
-		if (denied < 0) {
-			rc = denied;
-			goto out;
-		}
-		if (!denied && (rc = push(w, &c)) < 0)
-			goto out;
-	}
-	if (errno != 0)
+	if (rc == 0 && got < 0)
 		rc = -errno;	/* the crate drops the whole directory */
 	if (w->ntodo > base)
 		qsort(w->todo + base, w->ntodo - base, sizeof(*w->todo),
 		    by_name_desc);
 out:
-	free(landing);
-	if (d != NULL)
-		closedir(d);
-	else if (fd >= 0)
+	if (own) {
+		free(landing);
 		close(fd);
+	}
 	while (rc < 0 && w->ntodo > base)
 		entry_free(w, &w->todo[--w->ntodo]);
 	if (rc == -ENOMEM || rc == -EMFILE || rc == -ENFILE)
 		return rc;
-	return d != NULL && rc == 0;
+	return fd >= 0 && rc == 0;
 }
 
 /*
@@ -632,6 +727,7 @@ finish(struct walk *w, struct ks_strv *out)
 static void
 walk_free(struct walk *w)
 {
+	free(w->dents);
 	while (w->ntodo > 0)
 		entry_free(w, &w->todo[--w->ntodo]);
 	free(w->todo);

@@ -158,12 +158,19 @@ comp_cmp(enum comp_kind ka, const char *a, size_t la, enum comp_kind kb,
 int
 ks_path_cmp(const char *a, const char *b)
 {
-	struct comp_iter ia = { a, true }, ib = { b, true };
+	struct comp_iter ia, ib;
 	enum comp_kind ka, kb;
 	const char *sa = NULL, *sb = NULL;
-	size_t la = 0, lb = 0;
+	size_t la = 0, lb = 0, i = 0, j = 0;
 	int c;
 
+	/* The components before the last '/' both share are the same:
+	 * compare from there (a sort compares siblings over and over). */
+	while (a[i] != '\0' && a[i] == b[i])
+		if (a[i++] == '/')
+			j = i;
+	ia = (struct comp_iter){ a + j, j == 0 };
+	ib = (struct comp_iter){ b + j, j == 0 };
 	for (;;) {
 		ka = comp_next(&ia, &sa, &la);
 		kb = comp_next(&ib, &sb, &lb);

@@ -41,6 +41,14 @@ static const struct {
 	{ "/a/\xC3\xA9", "/a/z", 1 },	/* bytewise, unsigned */
 	{ "", ".", -1 },
 	{ "", "", 0 },
+	/* A shared prefix is skipped up to its last '/'. */
+	{ "./a/x", "./a/y", -1 },
+	{ "/d/s/./b", "/d/s/b", 0 },
+	{ "/d/s//b", "/d/s/b", 0 },
+	{ "d/..", "d/.", 1 },
+	{ "d/.x", "d/./x", -1 },
+	{ "/t/k/a.c", "/t/k/a", 1 },
+	{ "/t/k/a/b", "/t/k/a.c", -1 },
 };
 
 START_TEST(cmp_orders_paths_as_rust_does)
