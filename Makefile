@@ -46,8 +46,9 @@ SRC = src/err.c src/log.c src/frame.c src/content.c src/proto.c src/encode.c \
 	src/grep.c src/fsops.c src/fsread.c \
 	src/ranged.c src/upload.c src/listdir.c src/lists.c src/serve.c \
 	src/confine.c src/client.c src/pool.c
-APPLETS = applets/main.c applets/host_client.c applets/policy_check.c \
-	applets/worker.c
+APPLETS = applets/main.c applets/host_client.c applets/host_options.c \
+	applets/host_request.c applets/host_print.c applets/host_batch.c \
+	applets/policy_check.c applets/worker.c
 TESTS = tests/check_main.c tests/check_err.c tests/check_frame.c \
 	tests/check_proto.c tests/check_path.c tests/check_policy.c \
 	tests/check_walk.c tests/check_ignore.c tests/check_glob.c \
