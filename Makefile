@@ -62,7 +62,6 @@ TESTS = tests/check_main.c tests/check_err.c tests/check_frame.c \
 MAN = man/koda-sandbox.1 man/koda-fs-worker.1 man/koda-sandbox-policy.5 \
 	man/koda-sandbox-audit.5 \
 	man/koda-sandbox-protocol.7
-LINKS = koda-fs-worker
 
 LIB = $(O)/libks.a
 BIN = $(O)/koda-sandbox
