@@ -58,7 +58,7 @@ TESTS = tests/check_main.c tests/check_err.c tests/check_frame.c \
 	tests/check_fault.c tests/check_traversal.c tests/check_readrace.c \
 	tests/check_applets.c tests/check_extend.c tests/check_verdict.c \
 	tests/check_encode.c tests/check_pool.c tests/check_audit.c \
-	tests/check_hostx.c
+	tests/check_hostx.c tests/hostile.c
 MAN = man/koda-sandbox.1 man/koda-fs-worker.1 man/koda-sandbox-policy.5 \
 	man/koda-sandbox-audit.5 \
 	man/koda-sandbox-protocol.7
