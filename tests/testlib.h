@@ -29,6 +29,7 @@ Suite *worker_suite(void);
 Suite *policy_check_suite(void);
 Suite *golden_suite(void);
 Suite *fault_suite(void);
+Suite *stress_suite(void);
 Suite *traversal_suite(void);
 Suite *readrace_suite(void);
 Suite *applets_suite(void);
