@@ -54,6 +54,7 @@ TESTS = tests/check_main.c tests/check_err.c tests/check_frame.c \
 	tests/check_walk.c tests/check_ignore.c tests/check_glob.c \
 	tests/check_grep.c tests/check_fsops.c tests/check_worker.c \
 	tests/check_confine.c tests/check_attack.c tests/check_policy_check.c \
+	tests/check_agreement.c tests/pclib.c \
 	tests/check_client.c tests/check_golden.c tests/testlib.c \
 	tests/check_fault.c tests/check_stress.c tests/check_traversal.c tests/check_readrace.c \
 	tests/check_applets.c tests/check_extend.c tests/check_extlist.c \

@@ -27,6 +27,7 @@ Suite *attack_suite(void);
 Suite *client_suite(void);
 Suite *worker_suite(void);
 Suite *policy_check_suite(void);
+Suite *agreement_suite(void);
 Suite *golden_suite(void);
 Suite *fault_suite(void);
 Suite *stress_suite(void);
