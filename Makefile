@@ -57,7 +57,8 @@ TESTS = tests/check_main.c tests/check_err.c tests/check_frame.c \
 	tests/check_agreement.c tests/pclib.c \
 	tests/check_client.c tests/check_golden.c tests/testlib.c \
 	tests/check_fault.c tests/check_stress.c tests/check_traversal.c tests/check_readrace.c \
-	tests/check_applets.c tests/check_extend.c tests/check_extlist.c \
+	tests/check_applets.c tests/check_hostcli.c tests/clilib.c \
+	tests/check_extend.c tests/check_extlist.c \
 	tests/check_verdict.c \
 	tests/check_encode.c tests/check_pool.c tests/check_audit.c \
 	tests/check_hostx.c tests/hostile.c

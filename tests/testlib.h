@@ -34,6 +34,7 @@ Suite *stress_suite(void);
 Suite *traversal_suite(void);
 Suite *readrace_suite(void);
 Suite *applets_suite(void);
+Suite *hostcli_suite(void);
 Suite *extend_suite(void);
 Suite *extlist_suite(void);
 Suite *verdict_suite(void);
