@@ -46,22 +46,24 @@ SRC = src/err.c src/log.c src/frame.c src/content.c src/cdecode.c src/proto.c sr
 	src/grep.c src/fsops.c src/fsread.c \
 	src/ranged.c src/upload.c src/listdir.c src/lists.c src/serve.c \
 	src/confine.c src/client.c src/pool.c
-APPLETS = applets/main.c applets/host_client.c applets/policy_check.c \
-	applets/worker.c
+APPLETS = applets/main.c applets/host_client.c applets/host_options.c \
+	applets/host_request.c applets/host_print.c applets/host_batch.c \
+	applets/policy_check.c applets/worker.c
 TESTS = tests/check_main.c tests/check_err.c tests/check_frame.c \
 	tests/check_proto.c tests/check_path.c tests/check_policy.c \
 	tests/check_walk.c tests/check_ignore.c tests/check_glob.c \
 	tests/check_grep.c tests/check_fsops.c tests/check_worker.c \
 	tests/check_confine.c tests/check_attack.c tests/check_policy_check.c \
-	tests/check_client.c tests/check_golden.c tests/testlib.c \
-	tests/check_fault.c tests/check_traversal.c tests/check_readrace.c \
-	tests/check_applets.c tests/check_extend.c tests/check_verdict.c \
+	tests/check_agreement.c tests/pclib.c tests/check_client.c \
+	tests/check_golden.c tests/testlib.c tests/check_fault.c \
+	tests/check_stress.c tests/check_traversal.c tests/check_readrace.c \
+	tests/check_applets.c tests/check_hostcli.c tests/clilib.c \
+	tests/check_extend.c tests/check_extlist.c tests/check_verdict.c \
 	tests/check_encode.c tests/check_pool.c tests/check_audit.c \
-	tests/check_hostx.c tests/check_reqread.c
+	tests/check_hostx.c tests/hostile.c tests/check_reqread.c
 MAN = man/koda-sandbox.1 man/koda-fs-worker.1 man/koda-sandbox-policy.5 \
 	man/koda-sandbox-audit.5 \
 	man/koda-sandbox-protocol.7
-LINKS = koda-fs-worker
 
 LIB = $(O)/libks.a
 BIN = $(O)/koda-sandbox

@@ -1,41 +1,22 @@
 /*
- * check_extend: the protocol extensions (protocol(7), EXTENSIONS) on the
- * built worker: ranged reads of a 50 MB file, line ranges, writes in
- * parts killed at 20 points, replace_all, list_dir, and grep and glob
- * paged through with cursors.
+ * check_extend: the protocol extensions (protocol(7), EXTENSIONS) that
+ * read and write, on the built worker: ranged reads of a 50 MB file,
+ * line ranges, writes in parts killed at 20 points, replace_all. The
+ * listing ones are check_extlist's.
  */
 #include <check.h>
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include "testlib.h"
 
 #define BIG (50u << 20)
-
-static char *root;
-
-static void
-setup(void)
-{
-	root = ks_tmpdir();
-}
-
-static void
-teardown(void)
-{
-	ks_rmtree(root);
-	free(root);
-}
 
 /* BIG pseudo-random bytes, the same for a given seed. */
 static unsigned char *
@@ -96,9 +77,9 @@ START_TEST(read_50_mb_in_parts_gives_every_byte)
 	struct ks_proc p;
 	bool eof = false;
 
-	snprintf(path, sizeof(path), "%s/big", root);
+	snprintf(path, sizeof(path), "%s/big", ks_root);
 	ks_put(path, (const char *)d, BIG);
-	ks_spawn_root(&p, root, NULL, false);
+	ks_spawn_root(&p, ks_root, NULL, false);
 	while (!eof) {
 		snprintf(req, sizeof(req), "{\"kind\":\"read\",\"path\":\"%s\","
 		    "\"offset\":%llu}", path, (unsigned long long)off);
@@ -157,24 +138,24 @@ START_TEST(line_ranges_at_start_middle_end_and_past_it)
 	char req[4400], want[4400];
 	struct ks_proc p;
 
-	ks_putf("a\r\nb\r\nc\r\nd", "%s/crlf", root);
-	ks_putf("x\ny\nz\n", "%s/lf", root);
-	ks_putf("", "%s/empty", root);
-	ks_spawn_root(&p, root, NULL, false);
+	ks_putf("a\r\nb\r\nc\r\nd", "%s/crlf", ks_root);
+	ks_putf("x\ny\nz\n", "%s/lf", ks_root);
+	ks_putf("", "%s/empty", ks_root);
+	ks_spawn_root(&p, ks_root, NULL, false);
 	snprintf(req, sizeof(req), "{\"kind\":\"read\",\"path\":\"%%R/%s\",%s}",
 	    line_cases[_i].file, line_cases[_i].fields);
 	snprintf(want, sizeof(want), "{\"kind\":\"read\",\"content\":%s}",
 	    line_cases[_i].want);
-	ks_expect(&p, root, req, want);
+	ks_expect(&p, ks_root, req, want);
 	/* Without the new fields, the reference's reply, nothing added. */
 	snprintf(req, sizeof(req), "{\"kind\":\"read\",\"path\":\"%%R/%s\"}",
 	    line_cases[_i].file);
-	ks_expect(&p, root, req, strcmp(line_cases[_i].file, "lf") == 0 ?
+	ks_expect(&p, ks_root, req, strcmp(line_cases[_i].file, "lf") == 0 ?
 	    "{\"kind\":\"read\",\"content\":[120,10,121,10,122,10]}" :
 	    strcmp(line_cases[_i].file, "empty") == 0 ?
 	    "{\"kind\":\"read\",\"content\":[]}" :
 	    "{\"kind\":\"read\",\"content\":[97,13,10,98,13,10,99,13,10,100]}");
-	ks_expect(&p, root, "{\"kind\":\"read\",\"path\":\"%R/lf\","
+	ks_expect(&p, ks_root, "{\"kind\":\"read\",\"path\":\"%R/lf\","
 	    "\"line\":0}", "{\"kind\":\"error\",\"code\":\"io\",\"message\":"
 	    "\"line numbers start at 1\"}");
 	ck_assert_int_eq(ks_finish(&p), 0);
@@ -275,12 +256,12 @@ START_TEST(write_50_mb_in_parts_killed_at_20_points)
 	struct ks_proc p;
 	size_t n;
 
-	snprintf(dir, sizeof(dir), "%s/w", root);
+	snprintf(dir, sizeof(dir), "%s/w", ks_root);
 	snprintf(path, sizeof(path), "%s/target", dir);
 	make_parts(&pt, path, d);
 	for (int k = 0; k < 20; k++) {
 		ks_put(path, "old\n", 4);
-		ks_spawn_root(&p, root, NULL, false);
+		ks_spawn_root(&p, ks_root, NULL, false);
 		/* Kill points spread over the 200 parts; the last one after
 		 * the commit. */
 		send_parts(&p, &pt, k == 19 ? NPARTS : (size_t)k * 10 + 3);
@@ -315,44 +296,44 @@ START_TEST(write_parts_out_of_order_refused_or_capped_leave_nothing)
 	char *pol, dir[4200];
 	struct ks_proc p;
 
-	ks_putf("keep\n", "%s/t/f", root);
+	ks_putf("keep\n", "%s/t/f", ks_root);
 	ck_assert(asprintf(&pol, "{\"limits\":{\"max_write_bytes\":4}}") > 0);
-	ks_spawn_root(&p, root, pol, false);
-	ks_expect(&p, root, "{\"kind\":\"write_part\",\"path\":\"%R/t/f\","
+	ks_spawn_root(&p, ks_root, pol, false);
+	ks_expect(&p, ks_root, "{\"kind\":\"write_part\",\"path\":\"%R/t/f\","
 	    "\"offset\":0,\"content\":[49,50]}",
 	    "{\"kind\":\"write_part\",\"bytes_staged\":2,\"committed\":false}");
-	ks_expect(&p, root, "{\"kind\":\"write_part\",\"path\":\"%R/t/f\","
+	ks_expect(&p, ks_root, "{\"kind\":\"write_part\",\"path\":\"%R/t/f\","
 	    "\"offset\":5,\"content\":[51]}", "{\"kind\":\"error\",\"code\":"
 	    "\"io\",\"message\":\"write_part: offset 5 does not follow the 2 "
 	    "bytes staged for '%R/t/f'\"}");
 	/* The write was dropped: going on is refused too. */
-	ks_expect(&p, root, "{\"kind\":\"write_part\",\"path\":\"%R/t/f\","
+	ks_expect(&p, ks_root, "{\"kind\":\"write_part\",\"path\":\"%R/t/f\","
 	    "\"offset\":2,\"content\":[51]}", "{\"kind\":\"error\",\"code\":"
 	    "\"io\",\"message\":\"write_part: no write in parts of '%R/t/f' "
 	    "is under way (offset 0 starts one)\"}");
-	ks_expect(&p, root, "{\"kind\":\"write_part\",\"path\":\"%R/t/f\","
+	ks_expect(&p, ks_root, "{\"kind\":\"write_part\",\"path\":\"%R/t/f\","
 	    "\"offset\":0,\"content\":[49,50,51,52,53]}", "{\"kind\":\"error\","
 	    "\"code\":\"io\",\"message\":\"write_part: the write would pass "
 	    "the limit of 4 bytes (limits.max_write_bytes)\"}");
-	ks_expect(&p, root, "{\"kind\":\"write_part\",\"path\":\"/etc/x\","
+	ks_expect(&p, ks_root, "{\"kind\":\"write_part\",\"path\":\"/etc/x\","
 	    "\"offset\":0,\"content\":[49]}", "{\"kind\":\"error\",\"code\":"
 	    "\"policy_denied\",\"message\":\"write denied: '/etc/x' is outside "
 	    "writable root '%R'\"}");
-	ks_expect(&p, root, "{\"kind\":\"write_part\",\"path\":\"%R/t/f\","
+	ks_expect(&p, ks_root, "{\"kind\":\"write_part\",\"path\":\"%R/t/f\","
 	    "\"offset\":0,\"content\":[49,50]}",
 	    "{\"kind\":\"write_part\",\"bytes_staged\":2,\"committed\":false}");
-	ks_expect(&p, root, "{\"kind\":\"write_part\",\"path\":\"%R/t/f\","
+	ks_expect(&p, ks_root, "{\"kind\":\"write_part\",\"path\":\"%R/t/f\","
 	    "\"offset\":2,\"content\":[10],\"last\":true}",
 	    "{\"kind\":\"write_part\",\"bytes_staged\":3,\"committed\":true}");
-	ks_expect(&p, root, "{\"kind\":\"read\",\"path\":\"%R/t/f\"}",
+	ks_expect(&p, ks_root, "{\"kind\":\"read\",\"path\":\"%R/t/f\"}",
 	    "{\"kind\":\"read\",\"content\":[49,50,10]}");
 	/* One under way when the connection ends: nothing is left. */
-	ks_expect(&p, root, "{\"kind\":\"write_part\",\"path\":\"%R/t/g\","
+	ks_expect(&p, ks_root, "{\"kind\":\"write_part\",\"path\":\"%R/t/g\","
 	    "\"offset\":0,\"content\":[49]}",
 	    "{\"kind\":\"write_part\",\"bytes_staged\":1,\"committed\":false}");
 	ck_assert_int_eq(ks_finish(&p), 0);
 	free(p.errtext);
-	snprintf(dir, sizeof(dir), "%s/t", root);
+	snprintf(dir, sizeof(dir), "%s/t", ks_root);
 	ck_assert_int_eq(entries(dir), 1);
 	free(pol);
 }
@@ -382,8 +363,8 @@ START_TEST(edit_replace_all_counts_what_it_replaced)
 	char req[4400], *got;
 	struct ks_proc p;
 
-	ks_putf(edits[_i].content, "%s/e", root);
-	ks_spawn_root(&p, root, NULL, false);
+	ks_putf(edits[_i].content, "%s/e", ks_root);
+	ks_spawn_root(&p, ks_root, NULL, false);
 	if (strstr(edits[_i].fields, "new_string") != NULL)
 		snprintf(req, sizeof(req), "{\"kind\":\"edit\",\"path\":"
 		    "\"%%R/e\",\"old_string\":\"a\",%s}", edits[_i].fields);
@@ -391,227 +372,13 @@ START_TEST(edit_replace_all_counts_what_it_replaced)
 		snprintf(req, sizeof(req), "{\"kind\":\"edit\",\"path\":"
 		    "\"%%R/e\",\"old_string\":\"a\",\"new_string\":\"X\",%s}",
 		    edits[_i].fields);
-	ks_expect(&p, root, req, edits[_i].want);
+	ks_expect(&p, ks_root, req, edits[_i].want);
 	ck_assert_int_eq(ks_finish(&p), 0);
 	free(p.errtext);
-	snprintf(req, sizeof(req), "%s/e", root);
+	snprintf(req, sizeof(req), "%s/e", ks_root);
 	got = ks_slurp(req, NULL);
 	ck_assert_str_eq(got, edits[_i].after);
 	free(got);
-}
-END_TEST
-
-START_TEST(list_dir_shows_types_and_sizes_and_hides_the_denied)
-{
-	char *pol, path[4200];
-	struct ks_proc p;
-
-	ks_putf("12345", "%s/d/file", root);
-	ks_putf("s", "%s/d/secret/key", root);
-	ks_putf("x", "%s/d/sub/x", root);
-	snprintf(path, sizeof(path), "%s/d/fifo", root);
-	ck_assert(mkfifo(path, 0600) == 0);
-	snprintf(path, sizeof(path), "%s/d/link", root);
-	ck_assert(symlink("file", path) == 0);
-	snprintf(path, sizeof(path), "%s/d/to-secret", root);
-	ck_assert(symlink("secret/key", path) == 0);
-	ck_assert(asprintf(&pol, "{\"fs\":{\"deny_read\":[\"%s/d/secret\"]}}",
-	    root) > 0);
-	ks_spawn_root(&p, root, pol, false);
-	ks_expect(&p, root, "{\"kind\":\"list_dir\",\"path\":\"%R/d\"}",
-	    "{\"kind\":\"list_dir\",\"entries\":["
-	    "{\"name\":\"fifo\",\"type\":\"fifo\",\"size\":0},"
-	    "{\"name\":\"file\",\"type\":\"file\",\"size\":5},"
-	    "{\"name\":\"link\",\"type\":\"symlink\",\"size\":4},"
-	    "{\"name\":\"sub\",\"type\":\"dir\",\"size\":4096}]}");
-	ks_expect(&p, root, "{\"kind\":\"list_dir\",\"path\":\"%R/d/secret\"}",
-	    "{\"kind\":\"error\",\"code\":\"policy_denied\",\"message\":"
-	    "\"read denied: '%R/d/secret' is in a read-denied path\"}");
-	ks_expect(&p, root, "{\"kind\":\"list_dir\",\"path\":\"%R/d/file\"}",
-	    "{\"kind\":\"error\",\"code\":\"io\",\"message\":"
-	    "\"Not a directory (os error 20)\"}");
-	ck_assert_int_eq(ks_finish(&p), 0);
-	free(p.errtext);
-	free(pol);
-}
-END_TEST
-
-/* 100 files of 1,000 matching lines: 100,000 matches. */
-static void
-many_matches(void)
-{
-	char line[64], *buf = malloc(1000 * 32);
-	size_t o;
-
-	ck_assert(buf != NULL);
-	for (int f = 0; f < 100; f++) {
-		o = 0;
-		for (int l = 0; l < 1000; l++) {
-			snprintf(line, sizeof(line), "hit %d %d\n", f, l);
-			memcpy(buf + o, line, strlen(line));
-			o += strlen(line);
-		}
-		buf[o] = '\0';
-		ks_putf(buf, "%s/m/%02d/f.txt", root, f);
-	}
-	free(buf);
-}
-
-/* Pages grep (max: max_matches, 0 none) through cursors; every match
- * "hit F L" must come exactly once. Returns the pages it took. */
-static int
-page_grep(struct ks_proc *p, unsigned max)
-{
-	static bool seen[100][1000];
-	char req[8400], lim[64] = "", *r, *cur = NULL, *q;
-	int pages = 0, total = 0, f, l;
-
-	memset(seen, 0, sizeof(seen));
-	if (max > 0)
-		snprintf(lim, sizeof(lim), ",\"max_matches\":%u", max);
-	for (;;) {
-		snprintf(req, sizeof(req), "{\"kind\":\"grep\",\"pattern\":"
-		    "\"^hit\",\"root\":\"%s/m\"%s,\"cursor\":\"%s\"}", root,
-		    lim, cur ? cur : "");
-		r = ks_call(p, req);
-		pages++;
-		for (q = r; (q = strstr(q, "\"text\":\"hit ")) != NULL; q++) {
-			ck_assert(sscanf(q + 12, "%d %d", &f, &l) == 2);
-			ck_assert_msg(!seen[f][l], "hit %d %d twice", f, l);
-			seen[f][l] = true;
-			total++;
-		}
-		free(cur);
-		cur = NULL;
-		if ((q = strstr(r, "\"cursor\":\"")) == NULL) {
-			ck_assert_msg(strstr(r, "truncated") == NULL, "cut "
-			    "without a cursor");
-			free(r);
-			break;
-		}
-		cur = strndup(q + 10, strcspn(q + 10, "\""));
-		free(r);
-	}
-	ck_assert_int_eq(total, 100000);
-	return pages;
-}
-
-START_TEST(grep_paging_reaches_every_match_exactly_once)
-{
-	struct ks_proc p;
-	int by_frame, by_max;
-
-	many_matches();
-	ks_spawn_root(&p, root, NULL, false);
-	/* A cursor alone pages at the frame's limit; max_matches sooner. */
-	by_frame = page_grep(&p, 0);
-	by_max = page_grep(&p, 7777);
-	printf("extend: grep of 100,000 matches paged in %d replies (frame "
-	    "limit) and %d (max_matches 7777), each match once\n", by_frame,
-	    by_max);
-	ck_assert_int_gt(by_frame, 1);
-	ck_assert_int_eq(by_max, 13);
-	ck_assert_int_eq(ks_finish(&p), 0);
-	free(p.errtext);
-}
-END_TEST
-
-START_TEST(glob_paging_reaches_every_path_exactly_once)
-{
-	char req[8400], *r, *cur = NULL, *q;
-	int total = 0, pages = 0;
-	struct ks_proc p;
-
-	/* 12,000 paths of ~120 bytes: more than one reply holds. */
-	for (int i = 0; i < 12000; i++) {
-		ks_putf("", "%s/g/%03d/%s-%05d", root, i / 100,
-		    "a-rather-long-name-to-fill-replies-quickly-xxxxxxxxxxxxxxx"
-		    "xxxxxxxxxxxxxxxxxxxxxxxxx", i);
-	}
-	ks_spawn_root(&p, root, NULL, false);
-	for (;;) {
-		snprintf(req, sizeof(req), "{\"kind\":\"glob\",\"pattern\":"
-		    "\"*/a-*\",\"root\":\"%s/g\",\"cursor\":\"%s\"}", root,
-		    cur ? cur : "");
-		r = ks_call(&p, req);
-		pages++;
-		free(cur);
-		cur = NULL;
-		if ((q = strstr(r, "\"cursor\":\"")) != NULL)
-			cur = strndup(q + 10, strcspn(q + 10, "\""));
-		if ((q = strstr(r, "],\"truncated\"")) != NULL)
-			*q = '\0';	/* count the paths, not the cursor */
-		for (q = r; (q = strstr(q, "/a-rather")) != NULL; q++)
-			total++;
-		free(r);
-		if (cur == NULL)
-			break;
-	}
-	printf("extend: glob of 12,000 paths paged in %d replies\n", pages);
-	ck_assert_int_eq(total, 12000);
-	ck_assert_int_gt(pages, 1);
-	ck_assert_int_eq(ks_finish(&p), 0);
-	free(p.errtext);
-}
-END_TEST
-
-START_TEST(grep_case_insensitive_and_fixed_strings)
-{
-	struct ks_proc p;
-
-	ks_putf("Foo (1)\nfoo.1\nFOO\n", "%s/t.txt", root);
-	ks_spawn_root(&p, root, NULL, false);
-	ks_expect(&p, root, "{\"kind\":\"grep\",\"pattern\":\"foo\",\"root\":"
-	    "\"%R\",\"case_insensitive\":true}", "{\"kind\":\"grep\",\"matches\":["
-	    "{\"path\":\"%R/t.txt\",\"line\":1,\"text\":\"Foo (1)\"},"
-	    "{\"path\":\"%R/t.txt\",\"line\":2,\"text\":\"foo.1\"},"
-	    "{\"path\":\"%R/t.txt\",\"line\":3,\"text\":\"FOO\"}]}");
-	ks_expect(&p, root, "{\"kind\":\"grep\",\"pattern\":\"o (1)\",\"root\":"
-	    "\"%R\",\"fixed_strings\":true}", "{\"kind\":\"grep\",\"matches\":["
-	    "{\"path\":\"%R/t.txt\",\"line\":1,\"text\":\"Foo (1)\"}]}");
-	ks_expect(&p, root, "{\"kind\":\"grep\",\"pattern\":\"foo.1\",\"root\":"
-	    "\"%R\",\"fixed_strings\":true,\"case_insensitive\":true}",
-	    "{\"kind\":\"grep\",\"matches\":["
-	    "{\"path\":\"%R/t.txt\",\"line\":2,\"text\":\"foo.1\"}]}");
-	ks_expect(&p, root, "{\"kind\":\"grep\",\"pattern\":\"[]{}^$#&-~\","
-	    "\"root\":\"%R\",\"fixed_strings\":true}",
-	    "{\"kind\":\"grep\",\"matches\":[]}");
-	ks_expect(&p, root, "{\"kind\":\"grep\",\"pattern\":\"o\",\"root\":"
-	    "\"%R\",\"max_matches\":1}", "{\"kind\":\"grep\",\"matches\":["
-	    "{\"path\":\"%R/t.txt\",\"line\":1,\"text\":\"Foo (1)\"}],"
-	    "\"truncated\":true,\"cursor\":\"1:%R/t.txt\"}");
-	ks_expect(&p, root, "{\"kind\":\"grep\",\"pattern\":\"o\",\"root\":"
-	    "\"%R\",\"cursor\":\"x\"}", "{\"kind\":\"error\",\"code\":"
-	    "\"protocol\",\"message\":\"grep cursor: expected LINE:PATH as a "
-	    "truncated reply gives it\"}");
-	ck_assert_int_eq(ks_finish(&p), 0);
-	free(p.errtext);
-}
-END_TEST
-
-/* Names that are not UTF-8 cannot travel in JSON: an extended glob or
- * grep says how many it left out; the reference's reply stays as it is. */
-START_TEST(walks_count_the_names_they_cannot_carry)
-{
-	struct ks_proc p;
-
-	ks_putf("x\n", "%s/u/bad\xff", root);
-	ks_putf("x\n", "%s/u/good", root);
-	ks_spawn_root(&p, root, NULL, false);
-	ks_expect(&p, root, "{\"kind\":\"glob\",\"pattern\":\"*\",\"root\":"
-	    "\"%R/u\"}", "{\"kind\":\"glob\",\"paths\":[\"%R/u/good\"]}");
-	ks_expect(&p, root, "{\"kind\":\"glob\",\"pattern\":\"*\",\"root\":"
-	    "\"%R/u\",\"cursor\":\"\"}", "{\"kind\":\"glob\",\"paths\":"
-	    "[\"%R/u/good\"],\"skipped_names\":1}");
-	ks_expect(&p, root, "{\"kind\":\"grep\",\"pattern\":\"x\",\"root\":"
-	    "\"%R/u\",\"cursor\":\"\"}", "{\"kind\":\"grep\",\"matches\":"
-	    "[{\"path\":\"%R/u/good\",\"line\":1,\"text\":\"x\"}],"
-	    "\"skipped_names\":1}");
-	ks_expect(&p, root, "{\"kind\":\"grep\",\"pattern\":\"x\",\"root\":"
-	    "\"%R/u\"}", "{\"kind\":\"grep\",\"matches\":[{\"path\":"
-	    "\"%R/u/good\",\"line\":1,\"text\":\"x\"}]}");
-	ck_assert_int_eq(ks_finish(&p), 0);
-	free(p.errtext);
 }
 END_TEST
 
@@ -621,7 +388,7 @@ extend_suite(void)
 	Suite *s = suite_create("extend");
 	TCase *tc = tcase_create("ops");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, ks_root_setup, ks_root_teardown);
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, read_50_mb_in_parts_gives_every_byte);
 	tcase_add_loop_test(tc, line_ranges_at_start_middle_end_and_past_it, 0,
@@ -631,11 +398,6 @@ extend_suite(void)
 	    write_parts_out_of_order_refused_or_capped_leave_nothing);
 	tcase_add_loop_test(tc, edit_replace_all_counts_what_it_replaced, 0,
 	    sizeof(edits) / sizeof(edits[0]));
-	tcase_add_test(tc, list_dir_shows_types_and_sizes_and_hides_the_denied);
-	tcase_add_test(tc, grep_paging_reaches_every_match_exactly_once);
-	tcase_add_test(tc, glob_paging_reaches_every_path_exactly_once);
-	tcase_add_test(tc, grep_case_insensitive_and_fixed_strings);
-	tcase_add_test(tc, walks_count_the_names_they_cannot_carry);
 	suite_add_tcase(s, tc);
 	return s;
 }

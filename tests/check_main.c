@@ -11,11 +11,11 @@
 static Suite *(*const suites[])(void) = {
 	err_suite, frame_suite, proto_suite, path_suite, policy_suite,
 	walk_suite, ignore_suite, glob_suite, grep_suite, fsops_suite,
-	confine_suite, attack_suite, client_suite,
-	worker_suite, policy_check_suite, golden_suite,
-	fault_suite, traversal_suite, readrace_suite, applets_suite,
-	extend_suite, verdict_suite, encode_suite, pool_suite,
-	audit_suite, hostx_suite, reqread_suite,
+	confine_suite, attack_suite, client_suite, worker_suite,
+	policy_check_suite, agreement_suite, golden_suite, fault_suite,
+	stress_suite, traversal_suite, readrace_suite, applets_suite,
+	hostcli_suite, extend_suite, extlist_suite, verdict_suite, encode_suite,
+	pool_suite, audit_suite, hostx_suite, reqread_suite,
 };
 
 int

@@ -81,6 +81,21 @@ ks_rmtree(const char *dir)
 		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+char *ks_root;
+
+void
+ks_root_setup(void)
+{
+	ks_root = ks_tmpdir();
+}
+
+void
+ks_root_teardown(void)
+{
+	ks_rmtree(ks_root);
+	free(ks_root);
+}
+
 static void
 mkparents(const char *path)
 {
@@ -467,8 +482,8 @@ ks_finish(struct ks_proc *p)
 	return st;
 }
 
-static char *
-drain(int fd)
+char *
+ks_drain(int fd)
 {
 	char *s = calloc(1, 1), buf[4096];
 	size_t n = 0;
@@ -520,8 +535,8 @@ ks_run_in(const char *const *argv, const char *in, size_t len, char **out,
 	close(nul);
 	close(o[1]);
 	close(e[1]);
-	*out = drain(o[0]);
-	*err = drain(e[0]);	/* small: read after stdout is done */
+	*out = ks_drain(o[0]);
+	*err = ks_drain(e[0]);	/* small: read after stdout is done */
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	return st;

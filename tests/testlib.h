@@ -27,12 +27,16 @@ Suite *attack_suite(void);
 Suite *client_suite(void);
 Suite *worker_suite(void);
 Suite *policy_check_suite(void);
+Suite *agreement_suite(void);
 Suite *golden_suite(void);
 Suite *fault_suite(void);
+Suite *stress_suite(void);
 Suite *traversal_suite(void);
 Suite *readrace_suite(void);
 Suite *applets_suite(void);
+Suite *hostcli_suite(void);
 Suite *extend_suite(void);
+Suite *extlist_suite(void);
 Suite *verdict_suite(void);
 Suite *encode_suite(void);
 Suite *pool_suite(void);
@@ -49,6 +53,12 @@ int ks_skips_counted(void);
  * promised: caller frees). Removed by ks_rmtree. */
 char *ks_tmpdir(void);
 void ks_rmtree(const char *dir);
+
+/* The fixture of a suite that needs one fresh directory: ks_root_setup
+ * makes it (a ks_tmpdir), ks_root_teardown removes it. */
+extern char *ks_root;
+void ks_root_setup(void);
+void ks_root_teardown(void);
 
 /* Creates directory dir and its parents. */
 void ks_mkdirs(const char *dir);
@@ -117,6 +127,10 @@ void ks_expect(struct ks_proc *p, const char *root, const char *req,
 int ks_finish(struct ks_proc *p);
 /* Waits for the worker to exit on its own (ends stay open). */
 int ks_wait(struct ks_proc *p);
+
+/* What fd gives until its end, as a new string (caller frees); closes
+ * fd. */
+char *ks_drain(int fd);
 
 /*
  * Runs ks_bin() started as argv[0] (a bare name such as "koda-sandbox")
