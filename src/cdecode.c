@@ -120,6 +120,7 @@ streams(const char *p, size_t body, size_t end, unsigned char *out,
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define HAVE_WINDOWS 1
+#include <cpuid.h>
 #include <immintrin.h>
 
 /*
@@ -137,11 +138,19 @@ static uint8_t win_count[WINDOW_KEYS];
 static pthread_once_t win_once = PTHREAD_ONCE_INIT;
 static bool win_cpu;
 
-/* Once: whether this CPU has SSSE3, and then the table. */
+/*
+ * Once: whether this CPU has SSSE3, and then the table. One cpuid, at
+ * the first large write: __builtin_cpu_supports would link libgcc's
+ * start-up probe, a dozen cpuid that a virtual machine traps, into the
+ * start of every worker (150 us under Firecracker).
+ */
 static void
 window_build(void)
 {
-	if (!(win_cpu = __builtin_cpu_supports("ssse3")))
+	unsigned eax, ebx, ecx, edx;
+
+	if (!(win_cpu = __get_cpuid(1, &eax, &ebx, &ecx, &edx) &&
+	    (ecx & bit_SSSE3)))
 		return;
 	for (unsigned key = 0; key < WINDOW_KEYS; key++) {
 		uint8_t *shuf = win_shuf[key];
