@@ -17,6 +17,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -104,12 +107,30 @@ read_file(struct grep *g, int fd)
 	}
 }
 
+/* The '\n' in s[0..n): up to a match, so every matching file pays it
+ * for the bytes before its matches. SSE2 (all of x86-64): 16 bytes a
+ * compare, counted in bytes for up to 255 rounds, then summed. */
 static size_t
 count_lines(const char *s, size_t n)
 {
-	size_t c = 0;
+	size_t c = 0, i = 0;
 
-	for (size_t i = 0; i < n; i++)
+#ifdef __SSE2__
+	const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+
+	while (n - i >= 16) {
+		__m128i acc = zero;
+		size_t rounds = (n - i) / 16 < 255 ? (n - i) / 16 : 255;
+
+		for (size_t r = 0; r < rounds; r++, i += 16)
+			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128(
+			    (const __m128i *)(const void *)(s + i)), nl));
+		acc = _mm_sad_epu8(acc, zero);
+		c += (size_t)_mm_cvtsi128_si32(acc) +
+		    (size_t)_mm_extract_epi16(acc, 4);
+	}
+#endif
+	for (; i < n; i++)
 		c += s[i] == '\n';
 	return c;
 }

@@ -16,6 +16,7 @@
 #include "err.h"
 #include "grep.h"
 #include "path.h"
+#include "rx/rxlit.h"
 #include "testlib.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -432,6 +433,55 @@ START_TEST(prefilter_counts_lines_right)
 }
 END_TEST
 
+/*
+ * The literal finder (its 16-at-a-time pair search and its tail) against
+ * a plain search: each literal planted at every offset of buffers of
+ * every length near the 16-byte steps, with near misses (one of the two
+ * rare bytes, or both but a wrong byte between) around it.
+ */
+START_TEST(literal_search_finds_the_first_at_every_offset)
+{
+	static const char *const lits[] = { "q", "qz", "spin_lock_irqsave",
+	    "aaaa", "x_x", "0123456789abcdefghij" };
+	const char *lit = lits[_i];
+	size_t ll = strlen(lit), rare[2];
+	char buf[160];
+
+	ks_rxlit_rarest(lit, ll, rare);
+	ck_assert(rare[0] < ll && rare[1] < ll);
+	for (size_t n = ll; n < sizeof(buf); n++)
+		for (size_t at = 0; at + ll <= n; at += 1 + (n > 100) * 6) {
+			const char *got, *want = NULL;
+
+			for (size_t i = 0; i < n; i++)
+				buf[i] = (char)('a' + (i * 7 + n) % 3);
+			/* A near miss before: the rare bytes, a wrong one. */
+			if (ll > 2 && at >= ll) {
+				memcpy(buf + at - ll, lit, ll);
+				buf[at - ll + (rare[0] + rare[1]) / 2 + (rare[0] ==
+				    rare[1])] ^= 0x20;
+			}
+			memcpy(buf + at, lit, ll);
+			for (size_t i = 0; want == NULL && i + ll <= n; i++)
+				if (memcmp(buf + i, lit, ll) == 0)
+					want = buf + i;
+			for (size_t from = 0; from <= at; from += 5) {
+				const char *w = want;
+
+				for (size_t i = from; i + ll <= n; i++)
+					if (memcmp(buf + i, lit, ll) == 0) {
+						w = buf + i;
+						break;
+					}
+				got = ks_rxlit_find(lit, ll, rare, buf, n, from);
+				ck_assert_msg(got == w, "'%s' in %zu bytes at "
+				    "%zu from %zu: %td, want %td", lit, n, at,
+				    from, got ? got - buf : -1, w - buf);
+			}
+		}
+}
+END_TEST
+
 Suite *
 grep_suite(void)
 {
@@ -454,6 +504,8 @@ grep_suite(void)
 	tcase_add_test(tc, missing_or_special_root_gives_nothing);
 	tcase_add_test(tc, filter_hides_entries_silently);
 	tcase_add_test(tc, prefilter_counts_lines_right);
+	tcase_add_loop_test(tc, literal_search_finds_the_first_at_every_offset,
+	    0, 6);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -38,7 +38,7 @@ struct ks_rx {
 	pcre2_code *litcode;		/* a caseless required literal */
 	char *lit;			/* a case-sensitive one */
 	size_t litlen;
-	size_t rare;			/* where lit's rarest byte is */
+	size_t rare[2];			/* where lit's rarest bytes are */
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *stack;
 	pcre2_match_data *md;
@@ -490,7 +490,7 @@ rx_literal(struct ks_rx *rx, const struct ks_rxlit *l, char *why, size_t whylen)
 			return -ENOMEM;
 		for (j = 0, k = l->first[0]; j < l->len[0]; j++, k = k->next)
 			rx->litlen += u8enc(k->lo, rx->lit + rx->litlen);
-		rx->rare = ks_rxlit_rarest(rx->lit, rx->litlen);
+		ks_rxlit_rarest(rx->lit, rx->litlen, rx->rare);
 		return 0;
 	}
 	str(&e, "(?:");

@@ -9,6 +9,9 @@
 #include "rxlit.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 static size_t
 u8len(uint32_t c)
@@ -151,21 +154,96 @@ commonness(unsigned char b)
 	return 40;
 }
 
-size_t
-ks_rxlit_rarest(const char *lit, size_t n)
+/* The rarest byte of lit[0..n) not at skip (n when skip is none),
+ * another byte value before the same one again. */
+static size_t
+rarest_but(const char *lit, size_t n, size_t skip)
 {
-	size_t best = 0;
+	size_t best = n;
+	int c, cb = 0;
 
-	for (size_t i = 1; i < n; i++)
-		if (commonness((unsigned char)lit[i]) <
-		    commonness((unsigned char)lit[best]))
+	for (size_t i = 0; i < n; i++) {
+		if (i == skip)
+			continue;
+		/* The same byte as at skip counts as common: a pair of equal
+		 * bytes filters no better than one. */
+		c = commonness((unsigned char)lit[i]) + (skip < n &&
+		    lit[i] == lit[skip] ? 256 : 0);
+		if (best == n || c < cb) {
 			best = i;
-	return best;
+			cb = c;
+		}
+	}
+	return best == n ? 0 : best;
 }
 
+void
+ks_rxlit_rarest(const char *lit, size_t n, size_t rare[2])
+{
+	rare[0] = rarest_but(lit, n, n);
+	rare[1] = n > 1 ? rarest_but(lit, n, rare[0]) : rare[0];
+}
+
+#ifdef __SSE2__
+/*
+ * Candidates where both rare bytes stand at their places, 16 starts at
+ * a time (the memchr crate's "packed pair", which ripgrep uses): in
+ * code, a lone byte of a literal turns up every few hundred bytes, a
+ * pair of them rarely. From start *i on, while 16 starts fit before
+ * starts: the mask of the first 16 that hold a candidate, *i at them;
+ * 0 when none. No call inside, so that the vectors stay in registers.
+ */
+__attribute__((noinline)) static unsigned
+pair_scan(const char *buf, size_t *i, size_t starts, char c1, size_t r1,
+    char c2, size_t r2)
+{
+	const __m128i b1 = _mm_set1_epi8(c1), b2 = _mm_set1_epi8(c2);
+	const char *p1 = buf + r1, *p2 = buf + r2;
+	size_t at = *i;
+	unsigned m = 0;
+
+	/* Loads at at + r + 15 <= n - 1 while at + 16 <= starts. */
+	for (; at + 16 <= starts; at += 16) {
+		m = (unsigned)_mm_movemask_epi8(_mm_and_si128(
+		    _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)
+		    (const void *)(p1 + at)), b1),
+		    _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)
+		    (const void *)(p2 + at)), b2)));
+		if (m != 0)
+			break;
+	}
+	*i = at;
+	return m;
+}
+
+static const char *
+find_pair(const char *lit, size_t litlen, const size_t rare[2],
+    const char *buf, size_t n, size_t from)
+{
+	size_t i = from, starts = n - litlen + 1;	/* starts < starts */
+	unsigned m;
+
+	while ((m = pair_scan(buf, &i, starts, lit[rare[0]], rare[0],
+	    lit[rare[1]], rare[1])) != 0) {
+		for (; m != 0; m &= m - 1) {
+			const char *at = buf + i + (unsigned)__builtin_ctz(m);
+
+			if (memcmp(at, lit, litlen) == 0)
+				return at;
+		}
+		i += 16;
+	}
+	for (; i < starts; i++)
+		if (buf[i + rare[0]] == lit[rare[0]] &&
+		    memcmp(buf + i, lit, litlen) == 0)
+			return buf + i;
+	return NULL;
+}
+#endif
+
 const char *
-ks_rxlit_find(const char *lit, size_t litlen, size_t rare, const char *buf,
-    size_t n, size_t from)
+ks_rxlit_find(const char *lit, size_t litlen, const size_t rare[2],
+    const char *buf, size_t n, size_t from)
 {
 	const char *p, *q, *start;
 	size_t left;
@@ -174,10 +252,14 @@ ks_rxlit_find(const char *lit, size_t litlen, size_t rare, const char *buf,
 		return buf + from;
 	if (n - from < litlen)
 		return NULL;
-	p = buf + from + rare;
+#ifdef __SSE2__
+	if (litlen > 1)
+		return find_pair(lit, litlen, rare, buf, n, from);
+#endif
+	p = buf + from + rare[0];
 	left = n - from - litlen + 1;
-	while (left > 0 && (q = memchr(p, lit[rare], left)) != NULL) {
-		start = q - rare;
+	while (left > 0 && (q = memchr(p, lit[rare[0]], left)) != NULL) {
+		start = q - rare[0];
 		if (memcmp(start, lit, litlen) == 0)
 			return start;
 		left -= (size_t)(q - p) + 1;

@@ -25,12 +25,14 @@ struct ks_rxlit {
 /* Finds the best set of runs of the tree at root. */
 void ks_rxlit_required(const struct ks_rx_node *root, struct ks_rxlit *out);
 
-/* The index of the rarest byte of lit[0..n) in source code and text. */
-size_t ks_rxlit_rarest(const char *lit, size_t n);
+/* The indices of the two rarest bytes of lit[0..n) in source code and
+ * text (one index twice when n is 1). */
+void ks_rxlit_rarest(const char *lit, size_t n, size_t rare[2]);
 
-/* The first lit[0..litlen) in buf[from..n): memchr for its byte at
- * rare, then a compare where it stands; NULL when there is none. */
-const char *ks_rxlit_find(const char *lit, size_t litlen, size_t rare,
-    const char *buf, size_t n, size_t from);
+/* The first lit[0..litlen) in buf[from..n): a search for its bytes at
+ * rare[0] and rare[1] (SSE2) or memchr for the first, then a compare
+ * where it stands; NULL when there is none. */
+const char *ks_rxlit_find(const char *lit, size_t litlen,
+    const size_t rare[2], const char *buf, size_t n, size_t from);
 
 #endif
