@@ -380,6 +380,7 @@ main(int argc, char **argv)
 	ks_group_ping(&b);
 	ks_group_files(&b);
 	ks_group_tree(&b);
+	ks_group_include(&b);
 	ks_group_policy(&b);
 	/* Last: its 50 MB buffers raise this process's peak RSS, which
 	 * the rg row must stay below. */

@@ -101,6 +101,7 @@ void ks_group_ping(struct ks_bench *b);
 void ks_group_files(struct ks_bench *b);
 void ks_group_big(struct ks_bench *b);
 void ks_group_tree(struct ks_bench *b);
+void ks_group_include(struct ks_bench *b);
 void ks_group_policy(struct ks_bench *b);
 
 #endif

@@ -65,8 +65,11 @@ ensure_tree(struct ks_bench *b)
 }
 
 /* What one round measured: [0 glob, 1 common, 2 rare][ours, tool,
- * grep -rn, other], and the peak RSS [ours, rg, other]. */
+ * grep -rn, other], and the peak RSS [ours, rg, other]; over dir, the
+ * greps with pat[1] and pat[2], and the glob unless from is 1. */
 struct tree_s {
+	const char *dir, *pat[3];
+	int from;
 	struct ks_series t[3][4], hwm[3];
 	long found[3][4];		/* paths, matches or lines */
 	size_t reply[3];		/* our reply's bytes */
@@ -96,9 +99,9 @@ ask(struct ks_bench *b, struct ks_proc *p, const char *who, int k, int col,
 	if (p->dead)
 		return;
 	n = k == 0 ? asprintf(&text, "{\"kind\":\"glob\",\"pattern\":"
-	    "\"**/*.c\",\"root\":\"%s\"}", b->tree) :
+	    "\"**/*.c\",\"root\":\"%s\"}", s->dir) :
 	    asprintf(&text, "{\"kind\":\"grep\",\"pattern\":\"%s\","
-	    "\"root\":\"%s\"}", patterns[k - 1], b->tree);
+	    "\"root\":\"%s\"}", s->pat[k], s->dir);
 	if (n < 0)
 		err(1, "out of memory");
 	t0 = ks_now();
@@ -151,15 +154,16 @@ run_tool(struct ks_bench *b, char *argv[], struct ks_series *t, long *found,
 static void
 tree_round(struct ks_bench *b, struct tree_s *s, int odd)
 {
-	char *find[] = { (char *)b->find, b->tree, "-name", "*.c", NULL };
+	char *dir = (char *)s->dir;
+	char *find[] = { (char *)b->find, dir, "-name", "*.c", NULL };
 	struct ks_proc p[2];
 
 	ks_start(b, "ours", b->worker, false, &p[0]);
 	ks_start(b, "other", b->other, false, &p[1]);
-	for (int k = 0; k <= 2; k++) {
-		char *pat = k ? (char *)patterns[k - 1] : NULL;
-		char *rg[] = { (char *)b->rg, "-j1", "-n", pat, b->tree, NULL };
-		char *gr[] = { (char *)b->grep, "-rn", pat, b->tree, NULL };
+	for (int k = s->from; k <= 2; k++) {
+		char *pat = (char *)s->pat[k];
+		char *rg[] = { (char *)b->rg, "-j1", "-n", pat, dir, NULL };
+		char *gr[] = { (char *)b->grep, "-rn", pat, dir, NULL };
 
 		/* ours and the other take turns at going first */
 		ask(b, &p[odd], odd ? "other" : "ours", k, odd ? 3 : 0, s);
@@ -243,20 +247,68 @@ tree_rows(struct ks_bench *b, struct tree_s *s)
 	r->bytes = true;
 }
 
+/* Rounds of s after a warm-up (the page cache, the tools' code). */
+static void
+tree_rounds(struct ks_bench *b, struct tree_s *s)
+{
+	struct tree_s warm = *s;
+
+	tree_round(b, &warm, 0);
+	tree_free(&warm);
+	for (int r = 0; r < ks_reps(b, R_TREE); r++)
+		tree_round(b, s, r % 2);
+}
+
 void
 ks_group_tree(struct ks_bench *b)
 {
-	struct tree_s s = { 0 }, warm = { 0 };
+	struct tree_s s = { .dir = b->tree, .pat = { NULL, patterns[0],
+	    patterns[1] } };
 
 	ensure_tree(b);
 	printf("glob, grep over %s ...\n", b->tree);
 	fflush(stdout);
-	tree_round(b, &warm, 0);	/* the page cache, the tools' code */
-	tree_free(&warm);
-	for (int r = 0; r < ks_reps(b, R_TREE); r++)
-		tree_round(b, &s, r % 2);
+	tree_rounds(b, &s);
 	tree_notes(b, &s);
 	tree_rows(b, &s);
+	tree_free(&s);
+}
+
+/*
+ * Grep over the system's C headers (issue 15 names /usr/include): real
+ * code, not generated, with a common and a rare literal of glibc's.
+ */
+#define INCLUDE "/usr/include"
+
+void
+ks_group_include(struct ks_bench *b)
+{
+	struct tree_s s = { .dir = INCLUDE, .pat = { NULL, "__THROW",
+	    "EXPORT_SYMBOL" }, .from = 1 };
+	struct stat st;
+	char name[48];
+	struct ks_row *r;
+
+	if (stat(INCLUDE "/stdio.h", &st) != 0 || b->rg == NULL) {
+		ks_note(b, "grep over " INCLUDE ": skipped (%s)", b->rg ==
+		    NULL ? "rg is not installed" : "no " INCLUDE "/stdio.h");
+		return;
+	}
+	printf("grep over " INCLUDE " ...\n");
+	fflush(stdout);
+	tree_rounds(b, &s);
+	for (int k = 1; k <= 2; k++) {
+		ks_note(b, "grep " INCLUDE " '%s': ours %ld matches in a %zu "
+		    "KiB reply, %s; rg %ld lines, grep %ld lines", s.pat[k],
+		    s.found[k][0], s.reply[k] / 1024, s.truncated[k] ?
+		    "TRUNCATED" : "complete", s.found[k][1], s.found[k][2]);
+		snprintf(name, sizeof(name), "grep " INCLUDE " %s",
+		    pattern_names[k - 1]);
+		r = ks_row_add(b, name, &s.t[k][0], "rg -j1 -n", &s.t[k][1],
+		    &s.t[k][3]);
+		r->target = KS_T_RATIO;
+		r->limit = 1.0;
+	}
 	tree_free(&s);
 }
 
