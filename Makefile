@@ -231,6 +231,19 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	sh tests/demo.sh $(BIN)
 
+# The Unicode sets PCRE2 is given explicitly (src/rx/rxprop_data.h),
+# made again from Debian's unicode-data (the version is pinned in
+# src/rx/genprop.py) and compared with the tree; GEN=1 replaces them.
+unicode:
+	@test -f /usr/share/unicode/PropList.txt || { echo "unicode: install" \
+	    "Debian's unicode-data (apt-get install unicode-data)" >&2; exit 1; }
+	@mkdir -p $(O)
+	python3 src/rx/genprop.py > $(O)/rxprop_data.h
+	if [ "$(GEN)" = 1 ]; then cp $(O)/rxprop_data.h src/rx/rxprop_data.h; \
+	else diff -u src/rx/rxprop_data.h $(O)/rxprop_data.h; fi
+
+.PHONY: unicode
+
 lint: build/filter.inc
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 		--inline-suppr --suppress=unknownMacro --suppress=ctuuninitvar \

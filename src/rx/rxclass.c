@@ -13,16 +13,11 @@
 
 #include "rxlex.h"
 #include "rxprop.h"
+#include "rxprop_data.h"
 
 #define INVALID_UTF8 "pattern can match invalid UTF-8"
 #define NO_UNICODE "Unicode not allowed here"
 
-/* Rust's \s: White_Space, as ranges. */
-static const uint32_t space_set[] = {
-	0x9, 0xd, 0x20, 0x20, 0x85, 0x85, 0xa0, 0xa0, 0x1680, 0x1680,
-	0x2000, 0x200a, 0x2028, 0x2029, 0x202f, 0x202f, 0x205f, 0x205f,
-	0x3000, 0x3000,
-};
 
 void
 ks_rxbuf_add(struct ks_rxbuf *b, const char *s, size_t n)
@@ -205,8 +200,8 @@ add_perl(const struct ks_rx_node *n, struct parts *c)
 		ks_rxbuf_str(&c->simple, n->neg ? "\\P{Nd}" : "\\p{Nd}");
 		break;
 	case 's':
-		add_ranges(&c->simple, space_set, sizeof(space_set) /
-		    sizeof(space_set[0]) / 2, n->neg);
+		add_ranges(&c->simple, ks_set_white_space, sizeof(ks_set_white_space) /
+		    sizeof(ks_set_white_space[0]) / 2, n->neg);
 		break;
 	default:
 		if (n->neg)

@@ -18,6 +18,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "rxprop_data.h"
+
 struct alias {
 	const char *name, *canon;
 };
@@ -135,24 +137,9 @@ static const struct alias bools[] = {
 	{ "xidstart", "XID_Start" },
 };
 
-/* Properties PCRE2 does not know, from Unicode 14's PropList.txt. */
+/* Properties PCRE2 does not know: Unicode 14's PropList.txt sets, in
+ * rxprop_data.h (generated), and ASCII. */
 static const uint32_t set_ascii[] = { 0x0, 0x7f };
-static const uint32_t set_hyphen[] = {
-	0x2d, 0x2d, 0xad, 0xad, 0x58a, 0x58a, 0x1806, 0x1806, 0x2010, 0x2011,
-	0x2e17, 0x2e17, 0x30fb, 0x30fb, 0xfe63, 0xfe63, 0xff0d, 0xff0d,
-	0xff65, 0xff65,
-};
-static const uint32_t set_oids[] = {
-	0x1885, 0x1886, 0x2118, 0x2118, 0x212e, 0x212e, 0x309b, 0x309c,
-};
-static const uint32_t set_oidc[] = {
-	0xb7, 0xb7, 0x387, 0x387, 0x1369, 0x1371, 0x19da, 0x19da,
-};
-static const uint32_t set_odi[] = {
-	0x34f, 0x34f, 0x115f, 0x1160, 0x17b4, 0x17b5, 0x2065, 0x2065,
-	0x3164, 0x3164, 0xffa0, 0xffa0, 0xfff0, 0xfff8, 0xe0000, 0xe0000,
-	0xe0002, 0xe001f, 0xe0080, 0xe00ff, 0xe01f0, 0xe0fff,
-};
 
 #define NSET(a) (sizeof(a) / sizeof((a)[0]) / 2)
 
@@ -279,13 +266,13 @@ binary(const char *canon, struct ks_rxprop *out)
 	const char *expr;
 
 	if (strcmp(canon, "Hyphen") == 0)
-		set_set(out, set_hyphen, NSET(set_hyphen));
+		set_set(out, ks_set_hyphen, NSET(ks_set_hyphen));
 	else if (strcmp(canon, "Other_ID_Start") == 0)
-		set_set(out, set_oids, NSET(set_oids));
+		set_set(out, ks_set_oids, NSET(ks_set_oids));
 	else if (strcmp(canon, "Other_ID_Continue") == 0)
-		set_set(out, set_oidc, NSET(set_oidc));
+		set_set(out, ks_set_oidc, NSET(ks_set_oidc));
 	else if (strcmp(canon, "Other_Default_Ignorable_Code_Point") == 0)
-		set_set(out, set_odi, NSET(set_odi));
+		set_set(out, ks_set_odi, NSET(ks_set_odi));
 	else if ((expr = FIND(derived, canon)) != NULL ||
 	    (strcmp(canon, "Bidi_Mirrored") == 0 && (expr = bidi_mirrored))) {
 		out->kind = KS_RXPROP_EXPR;
