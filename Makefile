@@ -40,7 +40,7 @@ SRC = src/err.c src/log.c src/frame.c src/content.c src/cdecode.c src/proto.c sr
 	src/reqread.c src/path.c src/lookup.c src/policy.c src/compose.c src/verdict.c \
 	src/audit.c src/walk.c src/linkidx.c \
 	src/ignore/ignglob.c src/ignore/ignfile.c src/ignore/ignore.c \
-	src/globpat.c src/glob.c \
+	src/globpat.c src/glob.c src/globdir.c \
 	src/rx/rxlex.c src/rx/rxprop.c src/rx/rxclass.c src/rx/rxparse.c \
 	src/rx/rxlit.c src/rx/rxsize.c src/rx/rx.c \
 	src/grep.c src/fsops.c src/fsread.c \
@@ -140,7 +140,7 @@ FUZZ_CFLAGS = $(KS_CPPFLAGS) -std=c11 -O1 -g -fno-omit-frame-pointer \
 FUZZ_SRC = src/err.c src/frame.c src/content.c src/cdecode.c src/proto.c src/encode.c \
 	src/path.c \
 	src/lookup.c src/policy.c src/compose.c src/verdict.c src/globpat.c \
-	src/glob.c src/ignore/ignglob.c src/ignore/ignfile.c
+	src/glob.c src/globdir.c src/ignore/ignglob.c src/ignore/ignfile.c
 FUZZ_TARGETS = frame proto policy glob ignore
 # -max_len of each: several frames; one request; one policy (or two);
 # a pattern and a name; an ignore file and the paths to match.
