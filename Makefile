@@ -45,7 +45,7 @@ SRC = src/err.c src/log.c src/frame.c src/content.c src/cdecode.c src/proto.c sr
 	src/rx/rxlit.c src/rx/rxsize.c src/rx/rx.c \
 	src/grep.c src/fsops.c src/fsread.c \
 	src/ranged.c src/upload.c src/listdir.c src/lists.c src/serve.c \
-	src/confine.c src/client.c src/pool.c
+	src/confine.c src/client.c src/clientenv.c src/pool.c
 APPLETS = applets/main.c applets/host_client.c applets/host_options.c \
 	applets/host_request.c applets/host_print.c applets/host_batch.c \
 	applets/policy_check.c applets/worker.c
