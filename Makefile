@@ -42,7 +42,7 @@ SRC = src/err.c src/log.c src/frame.c src/content.c src/cdecode.c src/proto.c sr
 	src/ignore/ignglob.c src/ignore/ignfile.c src/ignore/ignore.c \
 	src/globpat.c src/glob.c src/globdir.c \
 	src/rx/rxlex.c src/rx/rxprop.c src/rx/rxclass.c src/rx/rxparse.c \
-	src/rx/rxlit.c src/rx/rxsize.c src/rx/rx.c \
+	src/rx/rxlit.c src/rx/rxsize.c src/rx/rxemit.c src/rx/rx.c \
 	src/grep.c src/fsops.c src/fsread.c \
 	src/ranged.c src/upload.c src/listdir.c src/lists.c src/serve.c \
 	src/confine.c src/client.c src/clientenv.c src/pool.c

@@ -9,7 +9,7 @@
  * (PCRE2's caseless matching uses Unicode's simple case folding, as Rust
  * does), or as explicit ASCII classes under (?-u). Backreferences and
  * lookaround are rejected as Rust rejects them, so a pattern means one
- * thing here and in the reference.
+ * thing here and in the reference. The writer is rxemit.c.
  *
  * PCRE2 backtracks where Rust runs in linear time, so every match runs
  * under a match limit and a bounded JIT stack; a JIT stack overflow is
@@ -27,11 +27,11 @@
 #include <pcre2.h>
 
 #include "rxclass.h"
+#include "rxemit.h"
 #include "rxlit.h"
 #include "rxparse.h"
 #include "rxsize.h"
 
-#define QMAX 65535u		/* PCRE2's largest repetition count */
 
 struct ks_rx {
 	pcre2_code *code;
@@ -44,347 +44,6 @@ struct ks_rx {
 	pcre2_match_data *md;
 	char *text;			/* the PCRE2 pattern */
 };
-
-/* The writer: the text, PCRE2's (?i) state where it ends, the error. */
-struct em {
-	struct ks_rxbuf out;
-	bool ci;
-	const char *why;
-	struct ks_rx_node **scan;	/* classes to check for emptiness */
-	size_t nscan, capscan;
-};
-
-static void emit(struct em *e, const struct ks_rx_node *n);
-static bool emit_class(struct em *e, const struct ks_rx_node *n);
-
-static void
-str(struct em *e, const char *s)
-{
-	ks_rxbuf_str(&e->out, s);
-}
-
-static void
-set_ci(struct em *e, bool ci)
-{
-	if (e->ci != ci)
-		str(e, ci ? "(?i)" : "(?-i)");
-	e->ci = ci;
-}
-
-/* A PCRE2 group restores the (?i) state of its opening. */
-static bool
-grp_open(struct em *e, const char *s)
-{
-	str(e, s);
-	return e->ci;
-}
-
-static void
-grp_close(struct em *e, bool ci)
-{
-	str(e, ")");
-	e->ci = ci;
-}
-
-static void
-emit_lit(struct em *e, const struct ks_rx_node *n)
-{
-	uint32_t c = n->lo;
-	bool letter = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
-
-	if ((n->flags & KS_RX_FA) && c > 0x7f) {
-		e->why = "Unicode not allowed here";
-		return;
-	}
-	if ((n->flags & (KS_RX_FA | KS_RX_FI)) == (KS_RX_FA | KS_RX_FI) &&
-	    letter) {
-		set_ci(e, false);	/* ASCII folding: no Kelvin sign */
-		str(e, "[");
-		ks_rxbuf_cp(&e->out, c & ~0x20u);
-		ks_rxbuf_cp(&e->out, c | 0x20);
-		str(e, "]");
-		return;
-	}
-	if (letter || c > 0x7f)
-		set_ci(e, (n->flags & KS_RX_FI) != 0);
-	ks_rxbuf_cp(&e->out, c);
-}
-
-/* a|b|c as [abc]: one item, which PCRE2 repeats without copying. */
-static bool
-emit_charset(struct em *e, const struct ks_rx_node *n)
-{
-	const struct ks_rx_node *k;
-
-	if (n->kid == NULL)
-		return false;
-	for (k = n->kid; k != NULL; k = k->next)
-		if (k->kind != KS_RX_LIT || k->flags != n->kid->flags ||
-		    (k->flags & KS_RX_FA) || k->lo > 0x7f)
-			return false;
-	set_ci(e, (n->kid->flags & KS_RX_FI) != 0);
-	str(e, "[");
-	for (k = n->kid; k != NULL; k = k->next)
-		ks_rxbuf_cp(&e->out, k->lo);
-	str(e, "]");
-	return true;
-}
-
-static void
-emit_assert(struct em *e, const struct ks_rx_node *n)
-{
-	bool m = n->flags & KS_RX_FM, a = n->flags & KS_RX_FA;
-
-	switch (n->sub) {
-	case KS_RX_A_LINE_START:
-		str(e, m ? "(?<![^\\n])" : "\\A");
-		break;
-	case KS_RX_A_LINE_END:
-		str(e, m ? "(?![^\\n])" : "\\z");
-		break;
-	case KS_RX_A_TEXT_START:
-		str(e, "\\A");
-		break;
-	case KS_RX_A_TEXT_END:
-		str(e, "\\z");
-		break;
-	case KS_RX_A_WORD:
-		str(e, a ? "(?:(?<=[" KS_RXCLASS_AWORD "])(?!["
-		    KS_RXCLASS_AWORD "])|(?<![" KS_RXCLASS_AWORD "])(?=["
-		    KS_RXCLASS_AWORD "]))" :
-		    "(?:(?<=[" KS_RXCLASS_WORD "])(?![" KS_RXCLASS_WORD
-		    "])|(?<![" KS_RXCLASS_WORD "])(?=[" KS_RXCLASS_WORD "]))");
-		break;
-	default:
-		if (a)
-			e->why = "pattern can match invalid UTF-8";
-		str(e, "(?:(?<=[" KS_RXCLASS_WORD "])(?=[" KS_RXCLASS_WORD
-		    "])|(?<![" KS_RXCLASS_WORD "])(?![" KS_RXCLASS_WORD "]))");
-	}
-}
-
-static void
-quant(struct em *e, uint32_t lo, uint32_t hi, bool greedy)
-{
-	char q[48];
-
-	if (lo == 0 && hi == KS_RX_INF)
-		strcpy(q, "*");
-	else if (lo == 1 && hi == KS_RX_INF)
-		strcpy(q, "+");
-	else if (lo == 0 && hi == 1)
-		strcpy(q, "?");
-	else if (hi == KS_RX_INF)
-		snprintf(q, sizeof(q), "{%u,}", lo);
-	else if (lo == hi)
-		snprintf(q, sizeof(q), "{%u}", lo);
-	else
-		snprintf(q, sizeof(q), "{%u,%u}", lo, hi);
-	str(e, q);
-	if (!greedy)
-		str(e, "?");
-}
-
-/* X{lo,hi}: a single character or bracket is repeated as it is (a
- * group would be copied by PCRE2 for every count). */
-static void
-operand(struct em *e, const struct ks_rx_node *n, uint32_t lo, uint32_t hi,
-    bool greedy)
-{
-	size_t mark = e->out.n;
-	bool ci = e->ci, atom = false;
-
-	while (n->kind == KS_RX_GROUP)	/* ours never capture */
-		n = n->kid;
-	if (n->kind == KS_RX_LIT || n->kind == KS_RX_DOT)
-		emit(e, n), atom = true;
-	else if (n->kind == KS_RX_ALT)
-		atom = emit_charset(e, n);
-	else if (n->kind >= KS_RX_RANGE)
-		atom = emit_class(e, n);
-	if (!atom) {
-		e->out.n = mark;
-		e->ci = ci;
-		ci = grp_open(e, "(?:");
-		emit(e, n);
-		grp_close(e, ci);
-	}
-	quant(e, lo, hi, greedy);
-}
-
-/* x{n*B} as (?:x{B}){n}: only whether a line matches is asked, so the
- * split cannot change an answer. */
-static void
-blocks(struct em *e, const struct ks_rx_node *n, uint32_t count, bool opt,
-    bool greedy)
-{
-	bool ci;
-
-	if (count / QMAX > QMAX) {
-		e->why = "repetition count too large";
-		return;
-	}
-	if (count / QMAX > 0) {
-		ci = grp_open(e, "(?:");
-		operand(e, n, opt ? 0 : QMAX, QMAX, greedy);
-		grp_close(e, ci);
-		quant(e, count / QMAX, count / QMAX, greedy);
-	}
-	if (count % QMAX > 0)
-		operand(e, n, opt ? 0 : count % QMAX, count % QMAX, greedy);
-}
-
-/*
- * (X*)*, (X+)*, (X?)*, (X+)+ and the like match the same lines as X* or
- * X+; written merged, PCRE2 does not try every split of a run.
- */
-static const struct ks_rx_node *
-merge(const struct ks_rx_node *kid, uint32_t *lo)
-{
-	const struct ks_rx_node *k;
-
-	for (;;) {
-		for (k = kid; k->kind == KS_RX_GROUP; k = k->kid)
-			;
-		if (k->kind != KS_RX_REPEAT || k->lo > 1 ||
-		    (k->hi != KS_RX_INF && !(k->lo == 0 && k->hi == 1)))
-			return kid;
-		if (k->lo == 0)
-			*lo = 0;
-		kid = k->kid;
-	}
-}
-
-static bool
-zero_width(const struct ks_rx_node *n)
-{
-	while (n->kind == KS_RX_GROUP)
-		n = n->kid;
-	return n->kind == KS_RX_ASSERT || n->kind == KS_RX_EMPTY;
-}
-
-static void
-emit_repeat(struct em *e, const struct ks_rx_node *n)
-{
-	bool greedy = n->greedy != ((n->flags & KS_RX_FU) != 0);
-	const struct ks_rx_node *kid = n->kid;
-	uint32_t lo = n->lo;
-
-	if (n->hi == KS_RX_INF)
-		kid = merge(kid, &lo);
-	if (zero_width(kid)) {		/* \b{1000} is \b, \b* is nothing */
-		if (lo > 0)
-			emit(e, kid);
-		return;
-	}
-	if (lo <= QMAX && (n->hi == KS_RX_INF || n->hi <= QMAX)) {
-		operand(e, kid, lo, n->hi, greedy);
-		return;
-	}
-	blocks(e, kid, lo, false, greedy);
-	if (n->hi == KS_RX_INF)
-		operand(e, kid, 0, KS_RX_INF, greedy);
-	else
-		blocks(e, kid, n->hi - lo, true, greedy);
-}
-
-/* Returns whether the class was written as one bracket. */
-static bool
-emit_class(struct em *e, const struct ks_rx_node *n)
-{
-	struct ks_rx_node **v;
-	unsigned what;
-
-	set_ci(e, (n->flags & (KS_RX_FI | KS_RX_FA)) == KS_RX_FI);
-	if (ks_rxclass_emit(n, &e->out, &what, &e->why) < 0)
-		return false;
-	if (!(what & KS_RXCLASS_EMPTY))
-		return what & KS_RXCLASS_ATOM;
-	if (e->nscan == e->capscan) {
-		e->capscan = e->capscan ? 2 * e->capscan : 4;
-		if ((v = realloc(e->scan, e->capscan *
-		    sizeof(struct ks_rx_node *))) == NULL) {
-			e->out.nomem = true;
-			return false;
-		}
-		e->scan = v;
-	}
-	e->scan[e->nscan++] = (struct ks_rx_node *)n;
-	return what & KS_RXCLASS_ATOM;
-}
-
-static void
-emit(struct em *e, const struct ks_rx_node *n)
-{
-	bool ci;
-
-	if (e->why != NULL || e->out.nomem)
-		return;
-	switch (n->kind) {
-	case KS_RX_EMPTY:
-	case KS_RX_FLAGS:
-		break;
-	case KS_RX_LIT:
-		emit_lit(e, n);
-		break;
-	case KS_RX_DOT:
-		if (n->flags & KS_RX_FA)
-			e->why = "pattern can match invalid UTF-8";
-		str(e, n->flags & KS_RX_FS ? "[\\s\\S]" : ".");
-		break;
-	case KS_RX_ASSERT:
-		emit_assert(e, n);
-		break;
-	case KS_RX_REPEAT:
-		emit_repeat(e, n);
-		break;
-	case KS_RX_GROUP:
-		ci = grp_open(e, "(?:");
-		emit(e, n->kid);
-		grp_close(e, ci);
-		break;
-	case KS_RX_CONCAT:
-	case KS_RX_ALT:
-		if (n->kind == KS_RX_ALT && emit_charset(e, n))
-			break;
-		ci = n->kind == KS_RX_ALT ? grp_open(e, "(?:") : e->ci;
-		for (const struct ks_rx_node *k = n->kid; k; k = k->next) {
-			if (k != n->kid && n->kind == KS_RX_ALT)
-				str(e, "|");
-			emit(e, k);
-		}
-		if (n->kind == KS_RX_ALT)
-			grp_close(e, ci);
-		break;
-	default:
-		(void)emit_class(e, n);
-	}
-}
-
-static size_t
-u8enc(uint32_t c, char *u)
-{
-	if (c < 0x80) {
-		u[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		u[0] = (char)(0xc0 | c >> 6);
-		u[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		u[0] = (char)(0xe0 | c >> 12);
-		u[1] = (char)(0x80 | (c >> 6 & 0x3f));
-		u[2] = (char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	u[0] = (char)(0xf0 | c >> 18);
-	u[1] = (char)(0x80 | (c >> 12 & 0x3f));
-	u[2] = (char)(0x80 | (c >> 6 & 0x3f));
-	u[3] = (char)(0x80 | (c & 0x3f));
-	return 4;
-}
 
 static pcre2_code *
 pcre(const char *text, size_t len, char *why, size_t whylen)
@@ -438,7 +97,7 @@ nonempty(const struct ks_rx_node *n, struct ks_rx *rx, char *why,
 			char u[4];
 
 			if (c < 0xd800 || c > 0xdfff)
-				ks_rxbuf_add(&chunk, u, u8enc(c, u));
+				ks_rxbuf_add(&chunk, u, ks_rx_u8enc(c, u));
 		}
 		rc = pcre2_match(code, (PCRE2_SPTR)chunk.s, chunk.n, 0,
 		    PCRE2_NO_UTF_CHECK, rx->md, NULL);
@@ -489,17 +148,17 @@ rx_literal(struct ks_rx *rx, const struct ks_rxlit *l, char *why, size_t whylen)
 		if ((rx->lit = malloc(4 * l->len[0])) == NULL)
 			return -ENOMEM;
 		for (j = 0, k = l->first[0]; j < l->len[0]; j++, k = k->next)
-			rx->litlen += u8enc(k->lo, rx->lit + rx->litlen);
+			rx->litlen += ks_rx_u8enc(k->lo, rx->lit + rx->litlen);
 		ks_rxlit_rarest(rx->lit, rx->litlen, rx->rare);
 		return 0;
 	}
-	str(&e, "(?:");
+	ks_rxem_str(&e, "(?:");
 	for (i = 0; i < l->n; i++) {
-		str(&e, i > 0 ? "|" : "");
+		ks_rxem_str(&e, i > 0 ? "|" : "");
 		for (j = 0, k = l->first[i]; j < l->len[i]; j++, k = k->next)
-			emit_lit(&e, k);
+			ks_rxem_lit(&e, k);
 	}
-	str(&e, ")");
+	ks_rxem_str(&e, ")");
 	if (!e.out.nomem)
 		rx->litcode = pcre(e.out.s, e.out.n, why, whylen);
 	free(e.out.s);
@@ -588,7 +247,7 @@ ks_rx_compile(const char *pat, struct ks_rx **out, char *why, size_t whylen)
 	if ((rx = calloc(1, sizeof(*rx))) == NULL)
 		goto out;
 	ks_rxbuf_str(&e.out, "");		/* "" is a pattern too */
-	emit(&e, t.root);
+	ks_rxem_emit(&e, t.root);
 	if (e.out.nomem)
 		goto out;
 	rc = -1;
