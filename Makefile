@@ -138,17 +138,19 @@ FUZZ_SAN = address,undefined
 FUZZ_CFLAGS = $(KS_CPPFLAGS) -std=c11 -O1 -g -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all $(WARN) -iquote src $(CPPFLAGS) $(CFLAGS)
 FUZZ_SRC = src/err.c src/frame.c src/content.c src/cdecode.c src/proto.c src/encode.c \
-	src/path.c \
+	src/reqread.c src/path.c \
 	src/lookup.c src/policy.c src/compose.c src/verdict.c src/globpat.c \
 	src/glob.c src/globdir.c src/ignore/ignglob.c src/ignore/ignfile.c
-FUZZ_TARGETS = frame proto policy glob ignore
+FUZZ_TARGETS = frame proto policy glob ignore reqread
 # -max_len of each: several frames; one request; one policy (or two);
-# a pattern and a name; an ignore file and the paths to match.
+# a pattern and a name; an ignore file and the paths to match; what is
+# spliced into a large write.
 FUZZ_LEN_frame = 16384
 FUZZ_LEN_proto = 8192
 FUZZ_LEN_policy = 4096
 FUZZ_LEN_glob = 1024
 FUZZ_LEN_ignore = 4096
+FUZZ_LEN_reqread = 4099
 FUZZ_OBJ = $(FUZZ_SRC:%.c=$(FUZZ_O)/%.o)
 FUZZ_BIN = $(FUZZ_TARGETS:%=$(FUZZ_O)/fuzz_%)
 
