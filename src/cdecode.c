@@ -182,7 +182,7 @@ mask64(const char *p, char c, bool digit)
 	const __m128i want = _mm_set1_epi8(c), nine = _mm_set1_epi8(9);
 	uint64_t m = 0;
 
-	for (int j = 0; j < 4; j++) {
+	for (size_t j = 0; j < 4; j++) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)
 		    (p + 16 * j));
 		__m128i t = _mm_sub_epi8(v, want);
@@ -226,7 +226,7 @@ windows(const char *p, size_t body, size_t end, unsigned char *out,
 		    (zm & before & (dm >> 1 | after << 63)) |
 		    (dm & (dm << 1 | pdm >> 63) & (dm << 2 | pdm >> 62) &
 		    (dm << 3 | pdm >> 61));
-		for (int w = 0; w < 8; w++) {
+		for (size_t w = 0; w < 8; w++) {
 			unsigned key = w == 0 ? (unsigned)((cm & 0xff) << 3 |
 			    pcm >> 61) : (unsigned)(cm >> (8 * w - 3) & 0x7ff);
 			/* The first window's 8 bytes before are not read: body

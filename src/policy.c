@@ -23,12 +23,12 @@ struct field {
 	const char *sect;
 	const char *name;
 	enum ftype type;
-	size_t off;
 	bool ext;	/* an extension: printed only when set */
+	size_t off;
 };
 
 /* A field of the reference, printed always. */
-#define P(f) offsetof(struct ks_policy, f), false
+#define P(f) false, offsetof(struct ks_policy, f)
 /* Every field in SPEC §4's order: parse, print and validate use it. */
 static const struct field fields[] = {
 	{ "fs", "deny_read", F_PATHS, P(deny_read) },
@@ -47,8 +47,8 @@ static const struct field fields[] = {
 	{ "limits", "max_rss_bytes", F_LIMIT, P(max_rss_bytes) },
 	{ "limits", "max_open_fds", F_LIMIT, P(max_open_fds) },
 	{ "limits", "max_output_bytes", F_LIMIT, P(max_output_bytes) },
-	{ "limits", "max_write_bytes", F_LIMIT,
-	    offsetof(struct ks_policy, max_write_bytes), true },
+	{ "limits", "max_write_bytes", F_LIMIT, true,
+	    offsetof(struct ks_policy, max_write_bytes) },
 };
 #undef P
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))

@@ -21,8 +21,8 @@
 #include "err.h"
 
 /* Frames from this size are read in parts of PART bytes. */
-#define STREAM_MIN (64 * 1024)
-#define PART (64 * 1024)
+#define STREAM_MIN ((size_t)64 * 1024)
+#define PART ((size_t)64 * 1024)
 
 static int
 whole(struct ks_reader *r, size_t n, struct ks_req *req, struct ks_err *err)

@@ -20,7 +20,7 @@
 #include "reqread.h"
 
 /* Buffers over this size are given back after the request they served. */
-#define KEEP_MAX (256 * 1024)
+#define KEEP_MAX ((size_t)256 * 1024)
 
 static int
 begin(struct ks_buf *b, const char *head)
