@@ -214,6 +214,45 @@ ks_bin_for_nobody(const char *dir)
 	free(bin);
 }
 
+char *
+ks_as_nobody(char *(*fn)(void *), void *arg)
+{
+	char *text = NULL, buf[4096];
+	size_t len = 0;
+	ssize_t n;
+	int p[2], st;
+	pid_t pid;
+
+	ck_assert(pipe(p) == 0);
+	ck_assert((pid = fork()) >= 0);
+	if (pid == 0) {
+		char *out = NULL;
+
+		close(p[0]);
+		if (setgroups(0, NULL) == 0 && setresgid(65534, 65534,
+		    65534) == 0 && setresuid(65534, 65534, 65534) == 0)
+			out = fn(arg);
+		if (out == NULL || write(p[1], out, strlen(out)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	while ((n = read(p[0], buf, sizeof(buf))) > 0) {
+		ck_assert((text = realloc(text, len + (size_t)n + 1)) != NULL);
+		memcpy(text + len, buf, (size_t)n);
+		len += (size_t)n;
+	}
+	close(p[0]);
+	ck_assert(waitpid(pid, &st, 0) == pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "the part run as 65534 failed (status %#x)", st);
+	if (text == NULL)
+		text = strdup("");
+	else
+		text[len] = '\0';
+	return text;
+}
+
 const char *
 ks_bin(void)
 {

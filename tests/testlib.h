@@ -82,6 +82,11 @@ char *ks_subst(const char *s, const char *key, const char *value);
  * tree lies, a worker dropped to 65534 can then execute it. */
 void ks_bin_for_nobody(const char *dir);
 
+/* Runs fn(arg) in a child dropped to uid and gid 65534 (root reads
+ * every directory: a test of an unreadable one needs another user);
+ * returns the string fn returned there, as a new string. */
+char *ks_as_nobody(char *(*fn)(void *), void *arg);
+
 /* The built binary under test: $KS_BIN. */
 const char *ks_bin(void);
 
