@@ -74,6 +74,8 @@ compact_tail(const char *p, size_t pos, size_t end, unsigned char *out,
 	return ok && pos == end + 1;
 }
 
+/* The values in p[body..end) in STREAMS parts split at commas, or all
+ * by compact_tail when there are too few commas to split. */
 static bool
 streams(const char *p, size_t body, size_t end, unsigned char *out,
     size_t *n)
@@ -90,8 +92,10 @@ streams(const char *p, size_t body, size_t end, unsigned char *out,
 		    STREAMS;
 		while (at < end && p[at] != ',')
 			at++;
-		if (at == end && j + 1 < STREAMS)
-			return false;	/* too few commas to split */
+		if (at == end && j + 1 < STREAMS) {
+			*n = 0;
+			return compact_tail(p, body, end, out, n);
+		}
 		pos[j] = from;
 		lim[j] = at + 1;
 		k[j] = k0[j] = (from - body) / 2;
@@ -107,10 +111,11 @@ streams(const char *p, size_t body, size_t end, unsigned char *out,
 	for (size_t j = 0; j < STREAMS && ok; j++)
 		while (ok && pos[j] + 1 < lim[j])
 			ok = compact_one(p, &pos[j], out, &k[j]);
-	/* Each stream ends on its own separator, the last on ']'. */
+	/* Each stream ends on its own comma, the last on the caller's
+	 * p[end]. */
 	for (size_t j = 0; j < STREAMS && ok; j++) {
-		ok = pos[j] == lim[j] && p[lim[j] - 1] ==
-		    (j + 1 == STREAMS ? ']' : ',');
+		ok = pos[j] == lim[j] && (j + 1 == STREAMS ||
+		    p[lim[j] - 1] == ',');
 		memmove(out + m, out + k0[j], k[j] - k0[j]);
 		m += k[j] - k0[j];
 	}
@@ -175,21 +180,29 @@ window_build(void)
 	}
 }
 
-/* Bit i set where the byte at i of the 64 at p is c, or a digit. */
-__attribute__((target("ssse3"))) static inline uint64_t
-mask64(const char *p, char c, bool digit)
+/* The 64 bytes at p as bits: commas, digits, '0's (bit i: byte i). */
+struct masks {
+	uint64_t comma, digit, zero;
+};
+
+__attribute__((target("ssse3"))) static inline struct masks
+masks64(const char *p)
 {
-	const __m128i want = _mm_set1_epi8(c), nine = _mm_set1_epi8(9);
-	uint64_t m = 0;
+	const __m128i comma = _mm_set1_epi8(','), zero = _mm_set1_epi8('0');
+	const __m128i nine = _mm_set1_epi8(9);
+	struct masks m = { 0, 0, 0 };
 
 	for (size_t j = 0; j < 4; j++) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)
 		    (p + 16 * j));
-		__m128i t = _mm_sub_epi8(v, want);
-		__m128i eq = digit ? _mm_cmpeq_epi8(_mm_min_epu8(t, nine), t) :
-		    _mm_cmpeq_epi8(v, want);
+		__m128i t = _mm_sub_epi8(v, zero);
 
-		m |= (uint64_t)(unsigned)_mm_movemask_epi8(eq) << (16 * j);
+		m.comma |= (uint64_t)(unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(v, comma)) << (16 * j);
+		m.digit |= (uint64_t)(unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(_mm_min_epu8(t, nine), t)) << (16 * j);
+		m.zero |= (uint64_t)(unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(v, zero)) << (16 * j);
 	}
 	return m;
 }
@@ -217,8 +230,8 @@ windows(const char *p, size_t body, size_t end, unsigned char *out,
 
 	for (size_t blk = 0; blk < nblk; blk++) {
 		const char *b = p + body + 64 * blk;
-		uint64_t cm = mask64(b, ',', false), dm = mask64(b, '0', true);
-		uint64_t zm = mask64(b, '0', false);
+		struct masks m = masks64(b);
+		uint64_t cm = m.comma, dm = m.digit, zm = m.zero;
 		uint64_t after = (unsigned)(unsigned char)b[64] - '0' < 10u;
 		uint64_t before = cm << 1 | pcm >> 63;
 
@@ -276,20 +289,15 @@ bool
 ks_cdec_run(const char *p, size_t body, size_t end, unsigned char *out,
     size_t *n)
 {
-	size_t k = 0;
-
-	if (end - body >= BODY_MIN) {
-#ifdef HAVE_WINDOWS
-		if (forced != KS_CDEC_STREAMS && have_ssse3())
-			return windows(p, body, end, out, n);
-#endif
-		if (streams(p, body, end, out, n))
-			return true;
+	if (end - body < BODY_MIN) {
+		*n = 0;
+		return compact_tail(p, body, end, out, n);
 	}
-	if (!compact_tail(p, body, end, out, &k))
-		return false;
-	*n = k;
-	return true;
+#ifdef HAVE_WINDOWS
+	if (forced != KS_CDEC_STREAMS && have_ssse3())
+		return windows(p, body, end, out, n);
+#endif
+	return streams(p, body, end, out, n);
 }
 
 size_t

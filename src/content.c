@@ -8,10 +8,12 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cdecode.h"
+#include "frame.h"
 
 static size_t
 skip_ws(const char *p, size_t i, size_t len)
@@ -210,4 +212,16 @@ ks_content_lift(const char *p, size_t len, char **text, size_t *tlen,
 	*text = t;
 	*bytes = out;
 	return 1;
+}
+
+int
+ks_content_print(struct ks_buf *b, const unsigned char *bytes, size_t n)
+{
+	char v[8];
+
+	for (size_t i = 0; i < n; i++)
+		if (ks_buf_put(b, v, (size_t)snprintf(v, sizeof(v), "%u,",
+		    bytes[i])) < 0)
+			return -ENOMEM;
+	return 0;
 }

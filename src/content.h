@@ -27,4 +27,14 @@ int ks_content_lift(const char *p, size_t len, char **text, size_t *tlen,
  */
 size_t ks_content_start(const char *p, size_t len);
 
+struct ks_buf;
+
+/*
+ * Appends bytes[0..n) to b as the compact form writes them, each value
+ * followed by a comma ("104,105,"): a lifted array's text again, for a
+ * payload that must be read whole after all. 0 or -ENOMEM.
+ */
+int ks_content_print(struct ks_buf *b, const unsigned char *bytes,
+    size_t n);
+
 #endif

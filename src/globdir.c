@@ -123,7 +123,6 @@ node_open_known(struct node *n, const struct entry *e, int at,
 	    (n->fd = openat(at, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) < 0)
 		return 0;
-	n->readable = true;
 	if ((n->landing = ks_path_join(dir->landing, rel)) == NULL) {
 		close(n->fd);
 		n->fd = -1;
@@ -162,16 +161,18 @@ ks_gd_node_open(struct walk *w, const struct entry *e, struct node **out)
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		return -ENOMEM;
 	*n = (struct node){ -1, 1, st.st_dev, st.st_ino, NULL, link, false,
-	    false, NULL };
-	if (!link && w->nfd < FD_MAX && known_type(e) &&
-	    node_open_known(n, e, at, rel) < 0) {
-		free(n);
-		return -ENOMEM;
+	    NULL };
+	if (!link && w->nfd < FD_MAX) {
+		if (node_open_known(n, e, at, rel) < 0) {
+			free(n);
+			return -ENOMEM;
+		}
+		if (n->fd < 0)
+			n->fd = openat(at, rel, O_PATH | O_DIRECTORY |
+			    O_CLOEXEC);
+		if (n->fd >= 0)
+			w->nfd++;
 	}
-	if (!link && w->nfd < FD_MAX && n->fd < 0)
-		n->fd = openat(at, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (n->fd >= 0)
-		w->nfd++;
 	*out = n;
 	return 0;
 }
@@ -318,7 +319,7 @@ listing_fd(struct walk *w, const struct entry *e, struct node *h,
 	int fd;
 
 	*own = false;
-	if (h->readable) {
+	if (h->landing != NULL) {
 		if (h->listed && lseek(h->fd, 0, SEEK_SET) < 0)
 			return -errno;
 		h->listed = true;
@@ -336,7 +337,7 @@ listing_fd(struct walk *w, const struct entry *e, struct node *h,
 	else
 		w->nfd++;
 	h->fd = fd;
-	h->readable = h->listed = true;
+	h->listed = true;
 	h->landing = *landing;
 	return fd;
 }
@@ -344,7 +345,7 @@ listing_fd(struct walk *w, const struct entry *e, struct node *h,
 /* One child named de of the listing of e (h) onto the todo stack. */
 static int
 read_kid(struct walk *w, size_t idx, const struct entry *e, struct node *h,
-    const struct dirent64 *de, const char *landing)
+    const struct dirent64 *de, const char *landing, bool curdir)
 {
 	size_t len;
 	struct entry c;
@@ -359,8 +360,7 @@ read_kid(struct walk *w, size_t idx, const struct entry *e, struct node *h,
 			(*w->filter->skipped)++;
 		return 0;
 	}
-	if ((rc = ks_gd_child(e, h, de->d_name, len, ks_gd_is_curdir(e->path),
-	    &c)) < 0)
+	if ((rc = ks_gd_child(e, h, de->d_name, len, curdir, &c)) < 0)
 		return rc;
 	c.idx = idx;
 	c.type = de->d_type;
@@ -375,6 +375,7 @@ int
 ks_gd_read(struct walk *w, size_t idx, const struct entry *e, struct node *h)
 {
 	size_t base = w->ntodo;
+	bool curdir = ks_gd_is_curdir(e->path);
 	char *landing = NULL;
 	ssize_t got = 0;
 	bool own = false;
@@ -393,7 +394,7 @@ ks_gd_read(struct walk *w, size_t idx, const struct entry *e, struct node *h)
 			const struct dirent64 *de = (const void *)(w->dents +
 			    off);
 
-			rc = read_kid(w, idx, e, h, de, landing);
+			rc = read_kid(w, idx, e, h, de, landing, curdir);
 			off += de->d_reclen;
 		}
 	if (rc == 0 && got < 0)

@@ -36,9 +36,9 @@ struct node {
 	ino_t ino;
 	struct node *up;	/* the directory a `**` listed this one from */
 	bool link;		/* a symlink on its path: no fd below it */
-	bool readable;		/* fd is open for listing (not O_PATH) */
 	bool listed;		/* listed through fd before: seek back */
-	char *landing;		/* where fd is, when known (see node_open) */
+	char *landing;		/* set: fd is open for listing and lies here
+				 * (node_open_known), else fd is O_PATH */
 };
 
 struct entry {

@@ -4,8 +4,6 @@
  */
 #include "proto.h"
 
-#include "content.h"
-
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -556,32 +554,27 @@ ks_req_decode_lifted(const char *text, size_t len, size_t at,
     unsigned char *bytes, size_t n, struct ks_req *req, struct ks_err *err)
 {
 	struct ks_buf orig = { 0 };
-	char v[8];
-	int rc = 0;
+	int rc;
 
 	memset(req, 0, sizeof(*req));
 	req->content = bytes;
 	req->content_len = n;
 	if ((req->doc = ks_json_load(text, len, err)) != NULL)
 		return decode_doc(req, err);
-	/* For jansson's message and position, the text as it was sent:
-	 * the lifted array was in the compact form, so printing its
-	 * values again gives its bytes back. */
-	rc = ks_buf_put(&orig, text, at + 1);
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = ks_buf_put(&orig, v, (size_t)snprintf(v, sizeof(v),
-		    i + 1 < n ? "%u," : "%u", bytes[i]));
-	if (rc == 0)
-		rc = ks_buf_put(&orig, text + at + 1, len - at - 1);
-	if (rc == 0 && (req->doc = load(orig.p, orig.len, err)) != NULL)
-		rc = ks_err_set(err, EPROTO, KS_CODE_PROTOCOL, "a request "
-		    "read in parts does not parse whole");  /* cannot be */
-	else if (rc == 0)
-		rc = -EPROTO;
-	else
-		rc = ks_err_os(err, ENOMEM);
-	ks_buf_free(&orig);
+	/* An error: decoded as the text was sent, so that the result and
+	 * jansson's message and position are those of that text. The
+	 * lifted array was in the compact form, so printing its values
+	 * again gives its bytes back. */
+	rc = ks_buf_put(&orig, text, at + 1) < 0 ||
+	    ks_content_print(&orig, bytes, n) < 0 ? -ENOMEM : 0;
+	if (rc == 0 && n > 0)
+		orig.len--;		/* the comma after the last value */
+	if (rc == 0 && ks_buf_put(&orig, text + at + 1, len - at - 1) < 0)
+		rc = -ENOMEM;
 	ks_req_free(req);
+	rc = rc < 0 ? ks_err_os(err, ENOMEM) :
+	    ks_req_decode(orig.p, orig.len, req, err);
+	ks_buf_free(&orig);
 	return rc;
 }
 

@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,20 +92,6 @@ array(struct ks_reader *r, unsigned char *bytes, size_t *n,
 	}
 }
 
-/* Back to the whole frame: the values decoded so far printed again. */
-static int
-print_back(struct ks_buf *text, const unsigned char *bytes, size_t n,
-    struct ks_err *err)
-{
-	char v[8];
-
-	for (size_t i = 0; i < n; i++)
-		if (ks_buf_put(text, v, (size_t)snprintf(v, sizeof(v), "%u,",
-		    bytes[i])) < 0)
-			return ks_err_os(err, ENOMEM);
-	return 0;
-}
-
 static int
 in_parts(struct ks_reader *r, size_t n, struct ks_req *req,
     struct ks_err *err)
@@ -132,9 +117,13 @@ in_parts(struct ks_reader *r, size_t n, struct ks_req *req,
 	if ((rc = array(r, bytes, &nb, err)) < 0)
 		goto out;
 	if (rc == 0) {
-		/* Not compact: the whole frame, as it was sent. */
-		if ((rc = print_back(&text, bytes, nb, err)) < 0 ||
-		    (rc = rest(r, &text, err)) < 0)
+		/* Not compact: the whole frame, as it was sent, the values
+		 * decoded so far printed back. */
+		if (ks_content_print(&text, bytes, nb) < 0) {
+			rc = ks_err_os(err, ENOMEM);
+			goto out;
+		}
+		if ((rc = rest(r, &text, err)) < 0)
 			goto out;
 		rc = ks_req_decode(text.p, text.len, req, err);
 		goto out;

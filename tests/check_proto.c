@@ -420,25 +420,33 @@ decode_like_jansson(const char *json)
 	}
 }
 
+/* A write of 2,000 values (i * 37 + shift) % 256 into json, the value
+ * at index at replaced by odd. */
+static void
+oddity_write(char *json, size_t size, const char *odd, size_t at,
+    size_t shift)
+{
+	size_t o = (size_t)snprintf(json, size, "{\"kind\":\"write\","
+	    "\"path\":\"/f\",\"content\":[");
+
+	for (size_t i = 0; i < 2000; i++)
+		if (i == at)
+			o += (size_t)snprintf(json + o, size - o, "%s%s",
+			    i ? "," : "", odd);
+		else
+			o += (size_t)snprintf(json + o, size - o, i ? ",%zu" :
+			    "%zu", (i * 37 + shift) % 256);
+	snprintf(json + o, size - o, "]}");
+}
+
 START_TEST(compact_content_decodes_as_jansson_would)
 {
-	char json[16384], val[16];
+	char json[16384];
 	size_t at[] = { 0, 1, 498, 499, 500, 501, 502, 999, 1000, 1001, 1499,
 	    1500, 1501, 1998, 1999 };
-	size_t o;
 
 	for (size_t a = 0; a < sizeof(at) / sizeof(at[0]); a++) {
-		o = (size_t)snprintf(json, sizeof(json), "{\"kind\":\"write\","
-		    "\"path\":\"/f\",\"content\":[");
-		for (size_t i = 0; i < 2000; i++) {
-			if (i == at[a])
-				snprintf(val, sizeof(val), "%s", oddities[_i]);
-			else
-				snprintf(val, sizeof(val), "%zu", i * 37 % 256);
-			o += (size_t)snprintf(json + o, sizeof(json) - o,
-			    "%s%s", i ? "," : "", val);
-		}
-		snprintf(json + o, sizeof(json) - o, "]}");
+		oddity_write(json, sizeof(json), oddities[_i], at[a], 0);
 		ck_assert(strlen(json) >= 4096);	/* the lifted path */
 		decode_like_jansson(json);
 	}
@@ -453,8 +461,6 @@ END_TEST
 START_TEST(compact_decoders_agree_at_every_offset)
 {
 	static char json[16384];
-	char val[16];
-	size_t o;
 
 	for (int mode = 0; mode < 2; mode++) {
 		if (mode == 0 && !ks_cdec_has_windows()) {
@@ -466,19 +472,7 @@ START_TEST(compact_decoders_agree_at_every_offset)
 		for (size_t at = 0; at < 2000; at++) {
 			if (at == 100)
 				at = 1900;
-			o = (size_t)snprintf(json, sizeof(json), "{\"kind\":"
-			    "\"write\",\"path\":\"/f\",\"content\":[");
-			for (size_t i = 0; i < 2000; i++) {
-				if (i == at)
-					snprintf(val, sizeof(val), "%s",
-					    oddities[_i]);
-				else
-					snprintf(val, sizeof(val), "%zu",
-					    (i * 37 + at) % 256);
-				o += (size_t)snprintf(json + o, sizeof(json) -
-				    o, "%s%s", i ? "," : "", val);
-			}
-			snprintf(json + o, sizeof(json) - o, "]}");
+			oddity_write(json, sizeof(json), oddities[_i], at, at);
 			decode_like_jansson(json);
 		}
 	}
