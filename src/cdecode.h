@@ -1,8 +1,9 @@
 /*
  * cdecode: the fast decoders of a write's content array in the compact
- * form JSON encoders write ("[104,105]"): SSSE3 windows on x86-64, four
- * scalar streams elsewhere. content.c finds the array and falls back to
- * its careful loop when these give up.
+ * form JSON encoders write ("[104,105]"): AVX-512 blocks or SSSE3
+ * windows on x86-64 (chosen at run time), four scalar streams elsewhere.
+ * content.c finds the array and falls back to its careful loop when
+ * these give up.
  */
 #ifndef KS_CDECODE_H
 #define KS_CDECODE_H
@@ -27,9 +28,13 @@ size_t ks_cdec_compact(const char *p, size_t i, size_t len,
 bool ks_cdec_run(const char *p, size_t body, size_t end,
     unsigned char *out, size_t *n);
 
-/* For tests, which run both decoders over the same text. */
-enum { KS_CDEC_AUTO, KS_CDEC_STREAMS };
+/*
+ * For tests, which run every decoder over the same text: AUTO takes the
+ * fastest this CPU runs; a forced one it cannot run falls back as AUTO
+ * would below it, and ks_cdec_has says whether it runs.
+ */
+enum { KS_CDEC_AUTO, KS_CDEC_WIDE, KS_CDEC_WINDOWS, KS_CDEC_STREAMS };
 void ks_cdec_force(int which);
-bool ks_cdec_has_windows(void);
+bool ks_cdec_has(int which);
 
 #endif

@@ -454,7 +454,7 @@ START_TEST(compact_content_decodes_as_jansson_would)
 END_TEST
 
 /*
- * Both compact decoders (cdecode.h) against jansson, with the oddity at
+ * Every compact decoder (cdecode.h) against jansson, with the oddity at
  * every offset near the start and the end, so that it falls at every
  * byte of a window and of a 64-byte block, and in the scalar tail.
  */
@@ -462,13 +462,16 @@ START_TEST(compact_decoders_agree_at_every_offset)
 {
 	static char json[16384];
 
-	for (int mode = 0; mode < 2; mode++) {
-		if (mode == 0 && !ks_cdec_has_windows()) {
-			ks_skip("compact_decoders_agree_at_every_offset "
-			    "(windows)", "this CPU has no SSSE3");
+	for (int mode = KS_CDEC_WIDE; mode <= KS_CDEC_STREAMS; mode++) {
+		if (!ks_cdec_has(mode)) {
+			ks_skip(mode == KS_CDEC_WIDE ?
+			    "compact_decoders_agree_at_every_offset (wide)" :
+			    "compact_decoders_agree_at_every_offset (windows)",
+			    mode == KS_CDEC_WIDE ? "this CPU has no AVX-512 "
+			    "VBMI2" : "this CPU has no SSSE3");
 			continue;
 		}
-		ks_cdec_force(mode == 0 ? KS_CDEC_AUTO : KS_CDEC_STREAMS);
+		ks_cdec_force(mode);
 		for (size_t at = 0; at < 2000; at++) {
 			if (at == 100)
 				at = 1900;

@@ -5,7 +5,9 @@
  * the input spliced into it: its first three bytes say where in the text
  * (17 bits) and how the pipe is fed (pieces of 1 to 128 times 61 bytes),
  * the rest is put there. Both must agree on the result, the message of an
- * error, the kind, the path and every byte of the content.
+ * error, the kind, the path and every byte of the content. Each side
+ * runs a decoder of cdecode.h chosen by the first two bytes, so that the
+ * decoders are also fuzzed against each other.
  */
 #include <fcntl.h>
 #include <stdbool.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cdecode.h"
 #include "err.h"
 #include "frame.h"
 #include "fuzz.h"
@@ -52,6 +55,15 @@ feed(int fd, const char *p, size_t n, size_t piece)
 	}
 }
 
+/* One of the decoders this CPU runs, by b. */
+static int
+decoder(uint8_t b)
+{
+	int which = KS_CDEC_WIDE + b % 3;
+
+	return ks_cdec_has(which) ? which : KS_CDEC_STREAMS;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -77,8 +89,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	feed(p[1], payload, n, ((size_t)(data[2] >> 1) + 1) * 61);
 	close(p[1]);
 	r.fd = p[0];
+	ks_cdec_force(decoder(data[0]));
 	rc1 = ks_req_read(&r, &got, &len, &e1);
+	ks_cdec_force(decoder(data[1]));
 	rc2 = ks_req_decode(payload, n, &want, &e2);
+	ks_cdec_force(KS_CDEC_AUTO);
 	FUZZ_CHECK((rc1 < 0) == (rc2 < 0));
 	if (rc2 < 0) {
 		FUZZ_CHECK(e1.code == e2.code);
