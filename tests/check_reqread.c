@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -268,6 +269,18 @@ START_TEST(frames_in_a_row_and_a_frame_cut_short)
 }
 END_TEST
 
+/* The values of text[0..len) (a segment that ends on its separator). */
+static size_t
+segment_values(const char *text, size_t len, unsigned char *want)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < len; i++)
+		if (i == 0 || text[i - 1] == ',')
+			want[m++] = (unsigned char)atoi(text + i);
+	return m;
+}
+
 /* Every segment of 1 to 400 bytes that starts after a comma and ends on
  * one, at every start in the first 300 bytes, by every decoder. */
 START_TEST(compact_decoders_take_every_valid_segment)
@@ -294,11 +307,7 @@ START_TEST(compact_decoders_take_every_valid_segment)
 			for (size_t e = s + 1; e < s + 400; e++) {
 				if (text[e] != ',')
 					continue;
-				m = 0;
-				for (size_t i = s; i < e; i++)
-					if (i == s || text[i - 1] == ',')
-						want[m++] = (unsigned char)atoi(
-						    text + i);
+				m = segment_values(text + s, e - s, want);
 				ck_assert_msg(ks_cdec_run(text + s, 0, e - s, out,
 				    &k), "mode %d refused %zu bytes from %zu",
 				    mode, e - s, s);
@@ -311,6 +320,53 @@ START_TEST(compact_decoders_take_every_valid_segment)
 }
 END_TEST
 
+/*
+ * The decoders read nothing outside the text they are given: segments
+ * of 60 to 700 bytes are put at the start of a mapping with no access
+ * before it, and at its end, with only the byte after the separator
+ * before the page of no access after it. A read past either edge is a
+ * SIGSEGV, which Check reports as an error.
+ */
+START_TEST(compact_decoders_read_only_their_text)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *map = mmap(NULL, (size_t)pg * 4, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), *page = map + pg, *p;
+	unsigned char want[512], out[512];
+	char text[1024];
+	size_t n = 0, k, m;
+
+	ck_assert(map != MAP_FAILED);
+	ck_assert(mprotect(map, (size_t)pg, PROT_NONE) == 0);
+	ck_assert(mprotect(map + 3 * pg, (size_t)pg, PROT_NONE) == 0);
+	for (size_t i = 0; n < sizeof(text) - 8; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, i ? ",%zu" :
+		    "%zu", (i * 131 + 7) % 256);
+	for (int mode = KS_CDEC_WIDE; mode <= KS_CDEC_STREAMS; mode++) {
+		if (!ks_cdec_has(mode))
+			continue;	/* said by the test above */
+		ks_cdec_force(mode);
+		for (size_t e = 60; e < 700; e++) {
+			if (text[e] != ',')
+				continue;
+			m = segment_values(text, e, want);
+			for (int at_end = 0; at_end < 2; at_end++) {
+				p = at_end ? page + 2 * pg - (e + 2) : page;
+				memcpy(p, text, e);
+				p[e] = ']';
+				p[e + 1] = '}';
+				ck_assert_msg(ks_cdec_run(p, 0, e, out, &k),
+				    "mode %d refused %zu bytes", mode, e);
+				ck_assert_uint_eq(k, m);
+				ck_assert(memcmp(out, want, m) == 0);
+			}
+		}
+	}
+	ks_cdec_force(KS_CDEC_AUTO);
+	munmap(map, (size_t)pg * 4);
+}
+END_TEST
+
 Suite *
 reqread_suite(void)
 {
@@ -319,6 +375,7 @@ reqread_suite(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, compact_decoders_take_every_valid_segment);
+	tcase_add_test(tc, compact_decoders_read_only_their_text);
 	tcase_add_test(tc, compact_write_is_read_in_parts);
 	tcase_add_loop_test(tc, oddities_read_as_the_whole_payload_decodes, 0,
 	    sizeof(odd) / sizeof(odd[0]));
