@@ -28,14 +28,6 @@
 /* Bodies shorter than this go to the careful loop: no gain below. */
 #define BODY_MIN 64
 
-static int forced = KS_CDEC_AUTO;
-
-void
-ks_cdec_force(int which)
-{
-	forced = which;
-}
-
 /* Streams the compact decoder interleaves: each value's length depends
  * on its bytes, so one stream is a chain of loads; four run abreast. */
 #define STREAMS 4
@@ -166,7 +158,7 @@ blocks_tail(const char *p, size_t body, size_t nblk, size_t end,
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define HAVE_WINDOWS 1
+#define HAVE_X86_SIMD 1
 #include <cpuid.h>
 #include <immintrin.h>
 
@@ -182,8 +174,6 @@ blocks_tail(const char *p, size_t body, size_t nblk, size_t end,
 #define WINDOW_KEYS 2048
 static uint8_t win_shuf[WINDOW_KEYS][16] __attribute__((aligned(16)));
 static uint8_t win_count[WINDOW_KEYS];
-static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;
-static pthread_once_t win_once = PTHREAD_ONCE_INIT;
 static bool cpu_ssse3, cpu_wide;
 
 /*
@@ -212,14 +202,7 @@ cpu_probe(void)
 	cpu_wide = (lo & 0xe6) == 0xe6;
 }
 
-static bool
-cpu_has(int which)
-{
-	pthread_once(&cpu_once, cpu_probe);
-	return which == KS_CDEC_WIDE ? cpu_wide : cpu_ssse3;
-}
-
-/* Once: the window table. */
+/* The window table, built by choose() when this CPU can use it. */
 static void
 window_build(void)
 {
@@ -403,42 +386,48 @@ wide(const char *p, size_t body, size_t end, unsigned char *out, size_t *n)
 	}
 	return (bad | over) == 0 && blocks_tail(p, body, nblk, end, out, k, n);
 }
-
-static bool
-have(int which)
-{
-	if (!cpu_has(which))
-		return false;
-	if (which == KS_CDEC_WINDOWS)
-		pthread_once(&win_once, window_build);
-	return true;
-}
-#else
-static bool
-have(int which)
-{
-	(void)which;
-	return false;
-}
 #endif
+
+typedef bool (*decoder_fn)(const char *, size_t, size_t,
+    unsigned char *, size_t *);
+
+/* Each decoder by its KS_CDEC_ number, NULL where this CPU cannot run
+ * it; best, the first that it can. Set once, by choose(). */
+static decoder_fn decoders[KS_CDEC_STREAMS + 1];
+static decoder_fn best, forced;
+static pthread_once_t chosen = PTHREAD_ONCE_INIT;
+
+static void
+choose(void)
+{
+#ifdef HAVE_X86_SIMD
+	cpu_probe();
+	if (cpu_wide)
+		decoders[KS_CDEC_WIDE] = wide;
+	if (cpu_ssse3) {
+		window_build();
+		decoders[KS_CDEC_WINDOWS] = windows;
+	}
+#endif
+	decoders[KS_CDEC_STREAMS] = streams;
+	for (int i = KS_CDEC_STREAMS; i > KS_CDEC_AUTO; i--)
+		if (decoders[i] != NULL)
+			best = decoders[i];
+}
 
 bool
 ks_cdec_run(const char *p, size_t body, size_t end, unsigned char *out,
     size_t *n)
 {
+	decoder_fn run;
+
 	if (end - body < BODY_MIN) {
 		*n = 0;
 		return compact_tail(p, body, end, out, n);
 	}
-#ifdef HAVE_WINDOWS
-	if ((forced == KS_CDEC_AUTO || forced == KS_CDEC_WIDE) &&
-	    have(KS_CDEC_WIDE))
-		return wide(p, body, end, out, n);
-	if ((forced == KS_CDEC_AUTO || forced == KS_CDEC_WINDOWS) &&
-	    have(KS_CDEC_WINDOWS))
-		return windows(p, body, end, out, n);
-#endif
-	return streams(p, body, end, out, n);
+	pthread_once(&chosen, choose);
+	run = forced != NULL ? forced : best;
+	return run(p, body, end, out, n);
 }
 
 size_t
@@ -458,5 +447,16 @@ ks_cdec_compact(const char *p, size_t i, size_t len, unsigned char *out,
 bool
 ks_cdec_has(int which)
 {
-	return which == KS_CDEC_STREAMS || have(which);
+	pthread_once(&chosen, choose);
+	return which > KS_CDEC_AUTO && which <= KS_CDEC_STREAMS &&
+	    decoders[which] != NULL;
+}
+
+bool
+ks_cdec_force(int which)
+{
+	if (which != KS_CDEC_AUTO && !ks_cdec_has(which))
+		return false;
+	forced = which == KS_CDEC_AUTO ? NULL : decoders[which];
+	return true;
 }

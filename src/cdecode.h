@@ -29,12 +29,13 @@ bool ks_cdec_run(const char *p, size_t body, size_t end,
     unsigned char *out, size_t *n);
 
 /*
- * For tests, which run every decoder over the same text: AUTO takes the
- * fastest this CPU runs; a forced one it cannot run falls back as AUTO
- * would below it, and ks_cdec_has says whether it runs.
+ * For tests, which run every decoder over the same text. AUTO is the
+ * fastest this CPU runs, which is the one used unless one is forced.
+ * ks_cdec_force returns false, and changes nothing, for a decoder this
+ * CPU cannot run; ks_cdec_has says whether it can.
  */
 enum { KS_CDEC_AUTO, KS_CDEC_WIDE, KS_CDEC_WINDOWS, KS_CDEC_STREAMS };
-void ks_cdec_force(int which);
+bool ks_cdec_force(int which);
 bool ks_cdec_has(int which);
 
 #endif

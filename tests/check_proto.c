@@ -463,15 +463,9 @@ START_TEST(compact_decoders_agree_at_every_offset)
 	static char json[16384];
 
 	for (int mode = KS_CDEC_WIDE; mode <= KS_CDEC_STREAMS; mode++) {
-		if (!ks_cdec_has(mode)) {
-			ks_skip(mode == KS_CDEC_WIDE ?
-			    "compact_decoders_agree_at_every_offset (wide)" :
-			    "compact_decoders_agree_at_every_offset (windows)",
-			    mode == KS_CDEC_WIDE ? "this CPU has no AVX-512 "
-			    "VBMI2" : "this CPU has no SSSE3");
+		if (!ks_use_decoder(mode,
+		    "compact_decoders_agree_at_every_offset"))
 			continue;
-		}
-		ks_cdec_force(mode);
 		for (size_t at = 0; at < 2000; at++) {
 			if (at == 100)
 				at = 1900;

@@ -293,14 +293,9 @@ START_TEST(compact_decoders_take_every_valid_segment)
 		n += (size_t)snprintf(text + n, sizeof(text) - n, i ? ",%zu" :
 		    "%zu", (i * 7919 + 13) % 256);
 	for (int mode = KS_CDEC_WIDE; mode <= KS_CDEC_STREAMS; mode++) {
-		if (!ks_cdec_has(mode)) {
-			ks_skip(mode == KS_CDEC_WIDE ?
-			    "compact_decoders_take_every_valid_segment (wide)" :
-			    "compact_decoders_take_every_valid_segment "
-			    "(windows)", "this CPU cannot run it");
+		if (!ks_use_decoder(mode,
+		    "compact_decoders_take_every_valid_segment"))
 			continue;
-		}
-		ks_cdec_force(mode);
 		for (size_t s = 0; s < 300; s++) {
 			if (s > 0 && text[s - 1] != ',')
 				continue;
@@ -343,9 +338,9 @@ START_TEST(compact_decoders_read_only_their_text)
 		n += (size_t)snprintf(text + n, sizeof(text) - n, i ? ",%zu" :
 		    "%zu", (i * 131 + 7) % 256);
 	for (int mode = KS_CDEC_WIDE; mode <= KS_CDEC_STREAMS; mode++) {
-		if (!ks_cdec_has(mode))
-			continue;	/* said by the test above */
-		ks_cdec_force(mode);
+		if (!ks_use_decoder(mode,
+		    "compact_decoders_read_only_their_text"))
+			continue;
 		for (size_t e = 60; e < 700; e++) {
 			if (text[e] != ',')
 				continue;

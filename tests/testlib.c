@@ -4,6 +4,8 @@
  */
 #include "testlib.h"
 
+#include "cdecode.h"
+
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +36,20 @@ ks_skip(const char *name, const char *why)
 		fprintf(f, "%s\n", name);
 		fclose(f);
 	}
+}
+
+bool
+ks_use_decoder(int which, const char *test)
+{
+	static const char *const names[] = { "auto", "wide", "windows",
+	    "streams" };
+	char name[160];
+
+	if (ks_cdec_force(which))
+		return true;
+	snprintf(name, sizeof(name), "%s (%s)", test, names[which]);
+	ks_skip(name, "this CPU cannot run that decoder");
+	return false;
 }
 
 int

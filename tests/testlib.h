@@ -48,6 +48,10 @@ Suite *reqread_suite(void);
 void ks_skip(const char *name, const char *why);
 /* Skips counted so far in this run (read by the runner). */
 int ks_skips_counted(void);
+/* Forces the content decoder which (cdecode.h) and returns true, or,
+ * when this CPU cannot run it, skips "test (its name)" and returns
+ * false. */
+bool ks_use_decoder(int which, const char *test);
 
 /* A fresh mkdtemp directory (static storage until the next call is not
  * promised: caller frees). Removed by ks_rmtree. */
